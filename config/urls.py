@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from organizations.forms import LoginForm
+
+admin.site.site_header = "文明创建管理平台 · 系统管理"
+admin.site.site_title = "文明创建管理平台"
+admin.site.index_title = "系统管理"
+
+urlpatterns = [
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("", include("dashboards.urls")),
+    path("orgs/", include("organizations.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("ledger/", include("ledger.urls")),
+    path("evaluation/", include("evaluation.urls")),
+    path("volunteers/", include("volunteers.urls")),
+    path("admin/", admin.site.urls),
+]

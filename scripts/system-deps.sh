@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the app and its test suite need, when missing.
+# Usage: scripts/system-deps.sh [run|test]
+#   run  — WeasyPrint libraries and CJK fonts (enough for `make run`)
+#   test — additionally chromium, poppler-utils, PostgreSQL and Redis servers
+# As root it installs with apt-get; otherwise it only reports what is missing.
+set -euo pipefail
+
+mode=${1:-run}
+run_pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
+test_pkgs=(poppler-utils chromium postgresql redis-server)
+
+pkgs=("${run_pkgs[@]}")
+[ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "缺少系统软件包（需 root 安装）：${missing[*]}" >&2
+  echo "请运行：sudo apt-get install -y ${missing[*]}" >&2
+  exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "非 Debian/Ubuntu 系统，请手动安装：${missing[*]}" >&2
+  exit 0
+fi
+echo "安装系统软件包：${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

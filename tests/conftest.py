@@ -1,0 +1,142 @@
+"""Shared fixtures: the permission world (an office over two sibling units), media on disk, the browser."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from organizations.models import Organization, OrganizationKind, Role, User
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+# live_server + Playwright's sync API run the ORM beside an event loop (see ../shared/STACK-NOTES.md).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    db = settings.DATABASES["default"]
+    return [
+        f"wenming: database engine={db['ENGINE']} name={db.get('NAME')} host={db.get('HOST') or '-'}",
+        f"wenming: redis={settings.REDIS_URL or '(not set: worker tests skipped)'} CI={IN_CI}",
+    ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _require_real_services_in_ci(django_db_setup, django_db_blocker) -> None:
+    """With CI=true the suite must run on PostgreSQL with Redis reachable; otherwise stop, don't skip."""
+    if not IN_CI:
+        return
+    with django_db_blocker.unblock():
+        vendor = connection.vendor
+    if vendor != "postgresql":
+        pytest.exit(f"CI=true but the test database is {vendor}, not PostgreSQL (set DATABASE_URL)", returncode=3)
+    if not settings.REDIS_URL:
+        pytest.exit("CI=true but REDIS_URL is not set", returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Every test writes uploads into its own folder on disk."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+# ----------------------------------------------------------------------------------------------
+# The permission world
+# ----------------------------------------------------------------------------------------------
+# Actor names used by the permission matrix: anonymous, the city office's roles, and every role
+# in two sibling units A and B (the liaison sits in a department of its unit).
+OFFICE_ACTORS = ("city_admin", "city_office", "city_leader")
+UNIT_ROLES = ("admin", "office", "leader", "liaison")
+ACTORS = ("anon", *OFFICE_ACTORS, *(f"{u}_{r}" for u in ("a", "b") for r in UNIT_ROLES))
+
+
+@dataclass
+class World:
+    city: Organization
+    unit_a: Organization
+    unit_b: Organization
+    dept_a: Organization
+    dept_b: Organization
+    affiliate_a: Organization
+    affiliate_b: Organization
+    users: dict[str, User | None] = field(default_factory=dict)
+    # Later apps cache the objects they build for the matrix here (see tests/permissions/).
+    cache: dict[str, object] = field(default_factory=dict)
+
+    def user(self, actor: str) -> User | None:
+        return self.users[actor]
+
+    def once(self, key: str, build):
+        """Build an object once per world (the matrix calls kwargs builders for every actor)."""
+        if key not in self.cache:
+            self.cache[key] = build()
+        return self.cache[key]
+
+
+def build_world() -> World:
+    city = OrganizationFactory(name="测试市文明办", code="t-city", kind=OrganizationKind.OFFICE)
+    unit_a = OrganizationFactory(name="甲单位", code="t-a", kind=OrganizationKind.UNIT, parent=city)
+    unit_b = OrganizationFactory(name="乙单位", code="t-b", kind=OrganizationKind.UNIT, parent=city)
+    world = World(
+        city=city,
+        unit_a=unit_a,
+        unit_b=unit_b,
+        dept_a=OrganizationFactory(name="甲办公室", code="t-a-bgs", kind=OrganizationKind.DEPARTMENT, parent=unit_a),
+        dept_b=OrganizationFactory(name="乙办公室", code="t-b-bgs", kind=OrganizationKind.DEPARTMENT, parent=unit_b),
+        affiliate_a=OrganizationFactory(
+            name="甲同创单位", code="t-a-tc", kind=OrganizationKind.AFFILIATE, parent=unit_a
+        ),
+        affiliate_b=OrganizationFactory(
+            name="乙同创单位", code="t-b-tc", kind=OrganizationKind.AFFILIATE, parent=unit_b
+        ),
+    )
+    world.users["anon"] = None
+    for actor in OFFICE_ACTORS:
+        role = actor.split("_", 1)[1]
+        world.users[actor] = MembershipFactory(
+            user=UserFactory(username=actor), organization=city, role=Role(role)
+        ).user
+    for side, unit, dept in (("a", unit_a, world.dept_a), ("b", unit_b, world.dept_b)):
+        for role in UNIT_ROLES:
+            org = dept if role == "liaison" else unit
+            actor = f"{side}_{role}"
+            world.users[actor] = MembershipFactory(
+                user=UserFactory(username=actor), organization=org, role=Role(role)
+            ).user
+    return world
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+# ----------------------------------------------------------------------------------------------
+# Browser (Debian's chromium; `playwright install` cannot download here)
+# ----------------------------------------------------------------------------------------------
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
