@@ -14,6 +14,8 @@ pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 
 missing=()
+# A fresh Debian/Ubuntu has python3 but may lack its venv module.
+python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
