@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
 from . import services
-from .models import Membership, Organization, User
+from .models import AuditEntry, Membership, Organization, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -31,12 +31,14 @@ class OrganizationAdmin(admin.ModelAdmin):
                 parent=obj.parent,
                 short_name=obj.short_name,
                 order=obj.order,
+                actor=request.user,
             )
             obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
             return
         if "parent" in form.changed_data:
-            services.organization_move(organization=obj, new_parent=obj.parent)
+            services.organization_move(organization=obj, new_parent=obj.parent, actor=request.user)
         services.organization_update(
+            actor=request.user,
             organization=obj,
             name=obj.name,
             short_name=obj.short_name,
@@ -69,3 +71,22 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__real_name", "organization__name", "organization__code"]
     autocomplete_fields = ["user", "organization"]
     list_select_related = ["user", "organization"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "action", "object_type", "object_repr", "organization"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_repr", "object_id", "actor__username", "actor__real_name"]
+    list_select_related = ["actor", "organization"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # The trail is append-only, even for the platform admin.
+        return False

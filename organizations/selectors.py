@@ -33,3 +33,30 @@ def organization_detail_queryset(*, user: object) -> QuerySet[Organization]:
 def memberships_of(*, user: object) -> QuerySet[Membership]:
     """The signed-in user's own memberships, for the 工作台 and the navigation."""
     return Membership.objects.filter(user=user).select_related("organization", "organization__parent")
+
+
+def organization_in_scope(*, user: object, pk: int) -> Organization:
+    """One organisation the user may see; 404 otherwise."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(organizations_visible_to(user).select_related("parent"), pk=pk)
+
+
+def membership_in_scope(*, user: object, pk: int) -> Membership:
+    from django.shortcuts import get_object_or_404
+
+    from .scoping import scope_filter
+
+    qs = scope_filter(Membership.objects.select_related("user", "organization"), user, "organization")
+    return get_object_or_404(qs, pk=pk)
+
+
+def audit_entries_for(*, user: object, action: str = "") -> QuerySet:
+    """Audit entries about organisations the user may see (entries without one are for the platform admin only)."""
+    from .models import AuditEntry
+    from .scoping import scope_filter
+
+    qs = scope_filter(AuditEntry.objects.select_related("actor", "organization"), user, "organization")
+    if action:
+        qs = qs.filter(action=action)
+    return qs.order_by("-at", "-pk")

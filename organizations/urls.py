@@ -6,5 +6,11 @@ app_name = "organizations"
 
 urlpatterns = [
     path("", views.organization_list_view, name="list"),
+    path("audit/", views.audit_list_view, name="audit"),
     path("<int:pk>/", views.organization_detail_view, name="detail"),
+    path("<int:pk>/new/", views.organization_create_view, name="create_child"),
+    path("<int:pk>/edit/", views.organization_edit_view, name="edit"),
+    path("<int:pk>/members/new/", views.member_add_view, name="member_add"),
+    path("members/<int:pk>/remove/", views.member_remove_view, name="member_remove"),
+    path("members/<int:pk>/password/", views.member_password_view, name="member_password"),
 ]

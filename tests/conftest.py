@@ -16,6 +16,8 @@ from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Lines the service tests leave for the end of the run (e.g. the Celery worker's answer), so the CI log shows them.
+SERVICE_NOTES: list[str] = []
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -26,17 +28,35 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     ]
 
 
+def pytest_terminal_summary(terminalreporter) -> None:
+    if SERVICE_NOTES:
+        terminalreporter.section("real services used")
+        for line in SERVICE_NOTES:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _require_real_services_in_ci(django_db_setup, django_db_blocker) -> None:
     """With CI=true the suite must run on PostgreSQL with Redis reachable; otherwise stop, don't skip."""
-    if not IN_CI:
-        return
     with django_db_blocker.unblock():
         vendor = connection.vendor
+        connection.ensure_connection()
+        version = ""
+        if vendor == "postgresql":
+            version = f"server {connection.pg_version // 10000}.{connection.pg_version % 10000}"
+        SERVICE_NOTES.append(f"test database: {vendor} {version} name={connection.settings_dict['NAME']}")
+    if not IN_CI:
+        return
     if vendor != "postgresql":
         pytest.exit(f"CI=true but the test database is {vendor}, not PostgreSQL (set DATABASE_URL)", returncode=3)
     if not settings.REDIS_URL:
         pytest.exit("CI=true but REDIS_URL is not set", returncode=3)
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.exit(f"CI=true but Redis at {settings.REDIS_URL} does not answer: {exc}", returncode=3)
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ from django.db import connection
 
 from config.celery import app
 from dashboards.tasks import health_check
+from tests.conftest import SERVICE_NOTES
 from tests.factories import OrganizationFactory
 
 
@@ -32,7 +33,7 @@ def test_task_round_trip_through_redis_and_a_worker(celery_worker):
     payload = result.get(timeout=30)
     assert payload == {"database": connection.vendor, "organizations": 2}
     assert app.conf.broker_url.startswith("redis://")
-    print(f"\nCelery worker on {app.conf.broker_url} ({connection.vendor}) answered: {payload}")
+    SERVICE_NOTES.append(f"Celery worker on {app.conf.broker_url} with {connection.vendor} answered {payload}")
 
 
 def test_celery_configuration_is_safe():

@@ -2,7 +2,7 @@ import factory
 from faker import Faker
 
 from organizations import services
-from organizations.models import Membership, Organization, OrganizationKind, Role, User
+from organizations.models import AuditEntry, Membership, Organization, OrganizationKind, Role, User
 
 fake = Faker("zh_CN")
 
@@ -54,3 +54,14 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs) -> Membership:
         return services.membership_grant(**kwargs)
+
+
+class AuditEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEntry
+
+    actor = factory.SubFactory(UserFactory)
+    action = "delete"
+    object_type = "ledger.Event"
+    object_id = factory.Sequence(str)
+    object_repr = "学雷锋志愿服务活动"
