@@ -46,9 +46,20 @@ if ! redis_up; then
   wait_for redis_up || true
 fi
 
+pg_login_ok() { PGCONNECT_TIMEOUT=3 psql "$1" -Atqc 'select 1' >/dev/null 2>&1; }
+
 status=0
 if pg_up; then
-  echo "export DATABASE_URL=\${DATABASE_URL:-postgres://postgres@$PG_HOST:$PG_PORT/wenming}"
+  url="postgres://postgres@$PG_HOST:$PG_PORT/postgres"
+  if [ -n "${DATABASE_URL:-}" ] || ! command -v psql >/dev/null 2>&1 || pg_login_ok "$url"; then
+    echo "export DATABASE_URL=\${DATABASE_URL:-postgres://postgres@$PG_HOST:$PG_PORT/wenming}"
+  elif [ "$(id -u)" = 0 ] && command -v runuser >/dev/null 2>&1; then
+    # A freshly installed cluster asks for a password on TCP: give the postgres role a local test password.
+    runuser -u postgres -- psql -qc "ALTER USER postgres PASSWORD 'wenming-test'" >&2
+    echo "export DATABASE_URL=postgres://postgres:wenming-test@$PG_HOST:$PG_PORT/wenming"
+  else
+    echo "PostgreSQL 拒绝以 postgres 用户无密码登录；请设置 DATABASE_URL" >&2; status=1
+  fi
 else
   if $ci; then echo "CI=true 但 PostgreSQL (127.0.0.1:5432) 无法连接" >&2; status=1
   else echo "警告：PostgreSQL 不可用，测试改用 SQLite" >&2; echo "export DATABASE_URL=sqlite:///$(pwd)/.test-db.sqlite3"; fi
