@@ -1,0 +1,482 @@
+"""A plan's text (pasted, .txt or .docx) into a campaign: read safely, match names, confirm in one transaction."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from organizations.models import Organization, OrganizationKind
+from organizations.services import organization_create
+
+from . import services
+from .models import Campaign, CampaignLevel, CampaignStatus, LeadershipRole, Task
+from .plan_parser import ParsedPlan, is_masked, parse_plan
+
+
+class PlanImportError(ValueError):
+    """The upload or the plan cannot be imported; the message is for the user (Chinese)."""
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "CAMPAIGNS_PLAN_MAX_MB", 5)) * 1024 * 1024
+
+
+def max_docx_uncompressed_bytes() -> int:
+    return int(getattr(settings, "CAMPAIGNS_DOCX_MAX_UNCOMPRESSED_MB", 50)) * 1024 * 1024
+
+
+def decode_text(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise PlanImportError("无法识别文件的文字编码，请另存为 UTF-8 编码的 .txt 文件后再上传。")
+
+
+def read_docx(data: bytes) -> str:
+    """Text of a .docx, refusing non-Word files and zip bombs before python-docx opens them."""
+    if not data.startswith(b"PK"):
+        raise PlanImportError(
+            "该文件不是有效的 Word（.docx）文档，可能是改了扩展名的其他文件，请用 Word 另存为 .docx 后上传。"
+        )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise PlanImportError("该文件不是有效的 Word（.docx）文档，文件已损坏或格式不对。") from exc
+    names = {i.filename for i in infos}
+    if "word/document.xml" not in names:
+        raise PlanImportError("该文件不是有效的 Word（.docx）文档（缺少正文内容）。")
+    total = sum(i.file_size for i in infos)
+    compressed = sum(i.compress_size for i in infos) or 1
+    if total > max_docx_uncompressed_bytes() or (total > 10 * 1024 * 1024 and total / compressed > 100):
+        raise PlanImportError("该 Word 文档解压后体积异常（疑似压缩炸弹），已拒绝处理。")
+    try:
+        import docx  # python-docx
+
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:
+        raise PlanImportError("无法读取该 Word 文档，请确认文件未损坏。") from exc
+    lines = [p.text for p in document.paragraphs]
+    sections = sum(1 for line in lines if re.match(r"^\s*[一二三四五六七八九十]{1,3}、", line))
+    for table in document.tables:
+        rows = [[cell.text.strip() for cell in row.cells] for row in table.rows]
+        converted = task_table_lines(rows, section_number=sections + 1)
+        if converted:
+            sections += 1
+            lines += converted
+        else:
+            lines += [" ".join(dict.fromkeys(c for c in row if c)) for row in rows]
+    return "\n".join(lines)
+
+
+def task_table_lines(rows: list[list[str]], *, section_number: int) -> list[str]:
+    """A 任务分解表 in a Word table (序号 / 创建内容 / 具体任务 / 牵头单位 / 配合单位 / 完成时限 …) as plan lines
+    the parser reads like prose: a section, （一） per 创建内容, and numbered items with their responsibility."""
+    if len(rows) < 2:
+        return []
+    header = rows[0]
+
+    def col(*words: str) -> int | None:
+        for i, cell in enumerate(header):
+            if any(w in cell for w in words):
+                return i
+        return None
+
+    task_col = col("具体任务", "工作任务", "任务内容", "工作内容", "具体措施", "任务", "事项")
+    section_col = col("创建内容", "项目", "类别")
+    if section_col == task_col:
+        section_col = None
+    lead_col, resp_col = col("牵头"), col("责任单位", "责任部门", "责任科室", "责任处室")
+    coop_col, due_col = col("配合", "协办", "参与"), col("时限", "完成时间", "时间节点")
+    if task_col is None or (lead_col is None and resp_col is None):
+        return []
+    from .plan_parser import int_to_cn
+
+    lines = [f"{int_to_cn(section_number)}、任务分解表"]
+    current_section, n_section, n_item = None, 0, 0
+    for row in rows[1:]:
+
+        def cell(i: int | None, row: list[str] = row) -> str:
+            return row[i].strip() if i is not None and i < len(row) else ""
+
+        title = cell(task_col)
+        if not title:
+            continue
+        section = cell(section_col)
+        if section and section != current_section:
+            n_section += 1
+            n_item = 0
+            current_section = section
+            lines.append(f"（{int_to_cn(n_section)}）{section}")
+        n_item += 1
+        parts = []
+        for label, i in (("牵头单位", lead_col), ("责任单位", resp_col), ("配合单位", coop_col), ("完成时限", due_col)):
+            if cell(i):
+                parts.append(f"{label}：{cell(i)}")
+        clause = f"（{'；'.join(parts)}）" if parts else ""
+        lines.append(f"{n_item}.{title.rstrip('。')}。{clause}")
+    return lines
+
+
+def read_plan_upload(uploaded: Any) -> str:
+    """Text of an uploaded .txt or .docx plan; raises PlanImportError with a Chinese message."""
+    name = (getattr(uploaded, "name", "") or "").lower()
+    size = getattr(uploaded, "size", None)
+    limit = max_upload_bytes()
+    if size is not None and size > limit:
+        raise PlanImportError(f"文件过大（超过 {limit // (1024 * 1024)} MB），请只上传方案正文。")
+    data = uploaded.read(limit + 1)
+    if len(data) > limit:
+        raise PlanImportError(f"文件过大（超过 {limit // (1024 * 1024)} MB），请只上传方案正文。")
+    if not data.strip():
+        raise PlanImportError("文件是空的，请选择方案正文文件。")
+    if name.endswith(".docx"):
+        text = read_docx(data)
+    elif name.endswith(".txt") or not name:
+        if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:
+            raise PlanImportError("该文件不是文本文件，请上传 .txt 或 .docx 格式的方案。")
+        text = decode_text(data)
+    elif name.endswith(".doc"):
+        raise PlanImportError("暂不支持旧版 .doc 格式，请用 Word 另存为 .docx 后上传。")
+    else:
+        raise PlanImportError("只支持 .txt 和 .docx 格式的方案文件。")
+    return check_plan_text(text)
+
+
+def check_plan_text(text: str) -> str:
+    if len(text.encode("utf-8")) > max_upload_bytes():
+        raise PlanImportError(f"方案文字过长（超过 {max_upload_bytes() // (1024 * 1024)} MB）。")
+    if not text.strip():
+        raise PlanImportError("方案内容是空的，请粘贴方案全文或上传文件。")
+    return text
+
+
+def parse_checked(text: str, *, year: int | None = None) -> ParsedPlan:
+    plan = parse_plan(check_plan_text(text), year=year)
+    if not plan.nodes:
+        raise PlanImportError("没有从方案中识别出任何任务，请确认方案按“一、（一）1.”或“一是、二是”等格式分条编号。")
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Matching names to the organisation tree
+
+GROUP_PATTERNS = [
+    (re.compile(r"^[^、，]{0,6}?各?(?:同创单位|直属单位|下属单位|派出机构|二级单位)$"), OrganizationKind.AFFILIATE),
+    (re.compile(r"^[^、，]{0,6}?各(?:科室|处室|部门|内设机构|股室|科（室）)$"), OrganizationKind.DEPARTMENT),
+]
+
+
+@dataclass
+class UnitMatch:
+    name: str
+    status: str  # exact / short / close / group / masked / unmatched
+    orgs: list[Organization] = field(default_factory=list)
+    candidates: list[Organization] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return {
+            "exact": "完全匹配",
+            "short": "简称匹配",
+            "close": "近似匹配，请确认",
+            "group": "单位群组",
+            "masked": "原文隐去名称，请选择",
+            "unmatched": "未匹配，确认时新建",
+        }[self.status]
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s（）()]", "", name).replace("某市", "").replace("市", "", 1)
+
+
+def unit_organizations(unit: Organization) -> list[Organization]:
+    return list(Organization.objects.filter(path__startswith=unit.path).order_by("path"))
+
+
+def match_unit_names(
+    names: list[str], unit: Organization, orgs: list[Organization] | None = None
+) -> dict[str, UnitMatch]:
+    """Match names as written to the unit's subtree: exact name, then short name, then close matches."""
+    orgs = orgs if orgs is not None else unit_organizations(unit)
+    by_name = {o.name: o for o in orgs}
+    by_short = {o.short_name: o for o in orgs if o.short_name}
+    result: dict[str, UnitMatch] = {}
+    for name in names:
+        if name in result:
+            continue
+        if is_masked(name):
+            result[name] = UnitMatch(name, "masked", candidates=[o for o in orgs if o.pk != unit.pk])
+        elif name in by_name:
+            result[name] = UnitMatch(name, "exact", [by_name[name]])
+        elif name in by_short:
+            result[name] = UnitMatch(name, "short", [by_short[name]])
+        else:
+            group = next((kind for rx, kind in GROUP_PATTERNS if rx.search(name)), None)
+            members = [o for o in orgs if o.kind == group and o.parent_id == unit.pk] if group else []
+            if members:
+                result[name] = UnitMatch(name, "group", members)
+                continue
+            scored = []
+            for o in orgs:
+                for candidate in {o.name, o.short_name} - {""}:
+                    a, b = _norm(name), _norm(candidate)
+                    ratio = difflib.SequenceMatcher(None, a, b).ratio()
+                    if a and b and (a in b or b in a):
+                        ratio = max(ratio, 0.8)
+                    if ratio >= 0.6:
+                        scored.append((ratio, o))
+            scored.sort(key=lambda x: -x[0])
+            seen: list[Organization] = []
+            for _, o in scored:
+                if o not in seen:
+                    seen.append(o)
+            if seen:
+                result[name] = UnitMatch(name, "close", [seen[0]], candidates=seen[:5])
+            else:
+                result[name] = UnitMatch(name, "unmatched")
+    return result
+
+
+def unmatched_names(matches: dict[str, UnitMatch]) -> list[str]:
+    return [n for n, m in matches.items() if m.status in ("unmatched", "masked", "close")]
+
+
+def default_tokens(names: list[str], matches: dict[str, UnitMatch]) -> list[str]:
+    """The preselected choices for names as written: org ids, or "new:<name>" for names that will be created."""
+    tokens: list[str] = []
+    for name in names:
+        m = matches.get(name)
+        if m is None or m.status == "masked":
+            continue
+        if m.status == "unmatched":
+            tokens.append(f"new:{name}")
+        else:
+            tokens += [f"org:{o.pk}" for o in m.orgs]
+    return list(dict.fromkeys(tokens))
+
+
+def payload_unit_names(payload: dict) -> list[str]:
+    """Every unit name written in the plan, in order of first appearance."""
+    return list(
+        dict.fromkeys(
+            n for node in payload.get("nodes") or [] for n in (*node["lead_units"], *node["cooperating_units"])
+        )
+    )
+
+
+def resolve_node_units(
+    payload: dict,
+    unit: Organization,
+    posted: dict[int, tuple[list[str], list[str]]],
+    name_choices: dict[str, str],
+) -> dict[int, tuple[list[str], list[str]]]:
+    """Combine the two ways the preview corrects units.
+
+    A choice per name as written (`name_choices`: "" keeps the match found, "none" drops the name, else a
+    token) applies to every task naming it; a task whose own selection the user changed from what was found
+    keeps that selection.
+    """
+    matches = match_unit_names(payload_unit_names(payload), unit)
+
+    def by_name(names: list[str]) -> list[str]:
+        tokens: list[str] = []
+        for name in names:
+            choice = name_choices.get(name, "")
+            if choice == "none":
+                continue
+            tokens += [choice] if choice else default_tokens([name], matches)
+        return list(dict.fromkeys(tokens))
+
+    out: dict[int, tuple[list[str], list[str]]] = {}
+    for node in payload.get("nodes") or []:
+        lead_posted, coop_posted = posted.get(node["index"], (None, None))
+        lead_default = default_tokens(node["lead_units"], matches)
+        coop_default = default_tokens(node["cooperating_units"], matches)
+        lead = (
+            by_name(node["lead_units"]) if lead_posted is None or set(lead_posted) == set(lead_default) else lead_posted
+        )
+        coop = (
+            by_name(node["cooperating_units"])
+            if coop_posted is None or set(coop_posted) == set(coop_default)
+            else coop_posted
+        )
+        out[node["index"]] = (lead, [t for t in coop if t not in lead])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Confirm
+
+
+def _new_org_code(unit: Organization, name: str) -> str:
+    base = f"{unit.code}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"[:60]
+    code, n = base, 1
+    while Organization.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
+def _parse_date(value: Any) -> datetime.date | None:
+    if not value:
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+ROLE_BY_LABEL = {
+    "组长": LeadershipRole.LEADER,
+    "副组长": LeadershipRole.DEPUTY,
+    "成员": LeadershipRole.MEMBER,
+    "办公室主任": LeadershipRole.OFFICE_DIRECTOR,
+    "联络员": LeadershipRole.LIAISON,
+}
+
+
+@transaction.atomic
+def plan_import_confirm(
+    *,
+    unit: Organization,
+    payload: dict,
+    user: Any = None,
+    campaign: Campaign | None = None,
+    title: str = "",
+    level: str = CampaignLevel.CITY,
+    start_year: int | None = None,
+    end_year: int | None = None,
+    plan_text: str = "",
+    node_units: dict[int, tuple[list[str], list[str]]] | None = None,
+) -> Campaign:
+    """Create the campaign (or fill `campaign`) with phases, leadership and the task tree, all or nothing.
+
+    `node_units` maps a node index to (lead tokens, cooperating tokens): "org:<id>" for an organisation of the
+    unit, "new:<name>" for a new department created under the unit. Nodes without an entry use the names'
+    default matches.
+    """
+    nodes = payload.get("nodes") or []
+    if not nodes:
+        raise PlanImportError("没有可导入的任务。")
+    allowed = {o.pk: o for o in unit_organizations(unit)}
+    if node_units is None:
+        names = list(dict.fromkeys(n for node in nodes for n in (*node["lead_units"], *node["cooperating_units"])))
+        matches = match_unit_names(names, unit, list(allowed.values()))
+        node_units = {
+            node["index"]: (
+                default_tokens(node["lead_units"], matches),
+                default_tokens(node["cooperating_units"], matches),
+            )
+            for node in nodes
+        }
+    created: dict[str, Organization] = {}
+
+    def resolve(tokens: list[str]) -> list[Organization]:
+        out: list[Organization] = []
+        for token in tokens:
+            kind, _, value = token.partition(":")
+            if kind == "org":
+                try:
+                    org = allowed[int(value)]
+                except (KeyError, ValueError) as exc:
+                    raise PlanImportError("所选单位不属于本单位的组织结构。") from exc
+            elif kind == "new" and value.strip():
+                name = value.strip()[:200]
+                org = created.get(name) or Organization.objects.filter(parent=unit, name=name).first()
+                if org is None:
+                    org = organization_create(
+                        name=name, code=_new_org_code(unit, name), kind=OrganizationKind.DEPARTMENT, parent=unit
+                    )
+                    allowed[org.pk] = org
+                created[name] = org
+            else:
+                continue
+            if org not in out:
+                out.append(org)
+        return out
+
+    year = start_year or payload.get("year") or timezone.localdate().year
+    if campaign is None:
+        campaign = services.campaign_create(
+            unit=unit,
+            title=(title or payload.get("title") or f"{year}年度文明单位创建")[:200],
+            level=level,
+            start_year=year,
+            end_year=max(end_year or payload.get("end_year") or year, year),
+            created_by=user,
+            status=CampaignStatus.ACTIVE,
+            guiding_idea=payload.get("guiding_idea", ""),
+            goals=payload.get("goals", ""),
+            plan_text=plan_text,
+        )
+    elif campaign.unit_id != unit.pk:
+        raise PlanImportError("所选创建活动不属于该单位。")
+    phases = []
+    for p in payload.get("phases") or []:
+        if not (p.get("name") or "").strip():
+            continue
+        start, end = _parse_date(p.get("start")), _parse_date(p.get("end"))
+        if start and end and end < start:
+            start, end = end, start
+        phases.append(
+            services.phase_create(
+                campaign=campaign, name=p["name"].strip(), start=start, end=end, description=p.get("description", "")
+            )
+        )
+    for m in payload.get("leadership") or []:
+        role = ROLE_BY_LABEL.get(m.get("role", ""), m.get("role"))
+        if role in LeadershipRole.values and (m.get("name") or "").strip():
+            services.leadership_member_create(
+                campaign=campaign, name=m["name"].strip(), role=role, duty=m.get("duty", "")
+            )
+    base_order = (campaign.tasks.order_by("-order").values_list("order", flat=True).first() or 0) + 1
+    by_index: dict[int, Task] = {}
+    for i, node in enumerate(nodes):
+        if node.get("skip"):
+            continue
+        lead_tokens, coop_tokens = node_units.get(node["index"], ([], []))
+        parent = by_index.get(node["parent"]) if node.get("parent") is not None else None
+        target_value = node.get("target_value")
+        task = services.task_create(
+            campaign=campaign,
+            title=(node.get("title") or "").strip() or node.get("number") or "未命名任务",
+            number=node.get("number", ""),
+            parent=parent,
+            content=node.get("content", ""),
+            lead_units=resolve(lead_tokens),
+            cooperating_units=resolve(coop_tokens),
+            phase=_phase_for(phases, _parse_date(node.get("due"))),
+            due_date=_parse_date(node.get("due")),
+            order=base_order + i,
+            recurrence=node.get("recurrence") or "once",
+            target_text=node.get("target_text") or "",
+            target_value=Decimal(target_value) if target_value else None,
+            target_unit=node.get("target_unit") or "",
+        )
+        by_index[node["index"]] = task
+    return campaign
+
+
+def _phase_for(phases: list, due: datetime.date | None):
+    if due is None:
+        return None
+    for p in phases:
+        if p.start and p.end and p.start <= due <= p.end:
+            return p
+    return None
