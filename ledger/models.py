@@ -1,5 +1,7 @@
 """The ledger (台账): one dossier per activity (一事一档) and its evidence."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +28,12 @@ class EventCategory(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+def category_choices() -> list[tuple[str, str]]:
+    """The dossier categories: the eight defaults, or the list in settings.LEDGER_CATEGORIES [(value, label), ...]."""
+    configured = getattr(settings, "LEDGER_CATEGORIES", None)
+    return [(str(v), str(label)) for v, label in (configured or EventCategory.choices)]
+
+
 class Event(models.Model):
     """The dossier of one activity."""
 
@@ -37,7 +45,7 @@ class Event(models.Model):
     start_date = models.DateField(_("开始日期"))
     end_date = models.DateField(_("结束日期"), null=True, blank=True)
     place = models.CharField(_("地点"), max_length=200, blank=True)
-    category = models.CharField(_("类别"), max_length=32, choices=EventCategory.choices, default=EventCategory.OTHER)
+    category = models.CharField(_("类别"), max_length=32, choices=category_choices, default=EventCategory.OTHER)
     participant_count = models.PositiveIntegerField(_("参加人数"), null=True, blank=True)
     description = models.TextField(_("活动内容"), blank=True)
     tasks = models.ManyToManyField(Task, verbose_name=_("关联任务"), blank=True, related_name="events")
@@ -50,12 +58,186 @@ class Event(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    # Kept up to date by the services whenever evidence changes (so lists can filter on it).
+    is_complete = models.BooleanField(_("材料齐全"), default=False)
+    completed_at = models.DateTimeField(_("材料齐全时间"), null=True, blank=True)
+    is_late_entry = models.BooleanField(_("补录"), default=False)
+    archive_year = models.PositiveSmallIntegerField(_("档号年度"), null=True, blank=True)
+    archive_seq = models.PositiveIntegerField(_("档号序号"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("活动档案")
         verbose_name_plural = _("活动档案")
         ordering = ["-start_date", "-pk"]
-        indexes = [models.Index(fields=["campaign", "organization", "start_date"])]
+        indexes = [
+            models.Index(fields=["campaign", "organization", "start_date"]),
+            models.Index(fields=["campaign", "status"]),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def activity_date(self):
+        return self.end_date or self.start_date
+
+
+# ------------------------------------------------------------------------------
+# Evidence and its configuration (added by the ledger issue)
+# ------------------------------------------------------------------------------
+class Slot(models.TextChoices):
+    PLAN = "plan", _("方案通知")
+    SIGNIN = "signin", _("签到表")
+    PHOTO = "photo", _("活动图片")
+    SUMMARY = "summary", _("总结简报")
+    MEDIA = "media", _("媒体报道")
+    OTHER = "other", _("其他")
+
+
+# Default required slots: 方案通知, 总结简报 and at least 2 活动图片 for every category.
+DEFAULT_REQUIRED_SLOTS: dict[str, int] = {Slot.PLAN: 1, Slot.SUMMARY: 1, Slot.PHOTO: 2}
+
+
+class LedgerSettings(models.Model):
+    """Per-campaign switches of the ledger (kept here so the campaigns app stays unaware of the ledger)."""
+
+    campaign = models.OneToOneField(
+        Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="ledger_settings"
+    )
+    review_enabled = models.BooleanField(_("提交后需创建办审核"), default=True, help_text=_("关闭后，提交即归档。"))
+    # {category: {slot: minimum count}}; a category missing here uses DEFAULT_REQUIRED_SLOTS.
+    required_slots = models.JSONField(_("各类别必备材料"), default=dict, blank=True)
+    max_file_mb = models.PositiveIntegerField(_("单个文件上限（MB）"), null=True, blank=True)
+    max_dossier_mb = models.PositiveIntegerField(_("单个档案上限（MB）"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("台账设置")
+        verbose_name_plural = _("台账设置")
+
+    def __str__(self) -> str:
+        return f"{self.campaign} 台账设置"
+
+    def requirements_for(self, category: str) -> dict[str, int]:
+        value = (self.required_slots or {}).get(category)
+        return dict(value) if isinstance(value, dict) else dict(DEFAULT_REQUIRED_SLOTS)
+
+
+class ArchiveCounter(models.Model):
+    """The last 档号 sequence given out per unit and year; locked while a number is taken, so none is skipped."""
+
+    unit = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("档号计数")
+        verbose_name_plural = _("档号计数")
+        constraints = [models.UniqueConstraint(fields=["unit", "year"], name="ledger_counter_unit_year")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}-{self.year}: {self.last}"
+
+
+def _evidence_path(instance: EvidenceFile, filename: str) -> str:
+    # Only ever called with the generated name from ledger.uploads; kept for migrations.
+    return filename
+
+
+class EvidenceFile(models.Model):
+    event = models.ForeignKey(Event, verbose_name=_("档案"), on_delete=models.CASCADE, related_name="evidence")
+    slot = models.CharField(_("材料类别"), max_length=16, choices=Slot.choices, default=Slot.OTHER)
+    file = models.FileField(_("文件"), upload_to=_evidence_path, max_length=255)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    detected_type = models.CharField(_("文件类型"), max_length=16)
+    content_type = models.CharField(_("MIME 类型"), max_length=100)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    width = models.PositiveIntegerField(_("宽"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("高"), null=True, blank=True)
+    taken_at = models.DateTimeField(_("拍摄时间"), null=True, blank=True)
+    caption = models.CharField(_("说明"), max_length=200, blank=True)
+    thumbnail = models.FileField(_("缩略图"), upload_to=_evidence_path, max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["slot", "uploaded_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["event", "sha256"], name="ledger_evidence_unique_in_dossier")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.detected_type in {"jpg", "png", "webp", "gif"}
+
+    @property
+    def inline(self) -> bool:
+        return self.is_image or self.detected_type == "pdf"
+
+
+class MediaReport(models.Model):
+    event = models.ForeignKey(Event, verbose_name=_("档案"), on_delete=models.CASCADE, related_name="media_reports")
+    outlet = models.CharField(_("媒体"), max_length=100)
+    date = models.DateField(_("刊发日期"))
+    title = models.CharField(_("标题"), max_length=200)
+    url = models.URLField(_("链接"), max_length=500, blank=True)
+    screenshot = models.ForeignKey(
+        EvidenceFile,
+        verbose_name=_("截图"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="media_reports",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("媒体报道")
+        verbose_name_plural = _("媒体报道")
+        ordering = ["date", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LogAction(models.TextChoices):
+    CREATE = "create", _("创建")
+    UPDATE = "update", _("修改")
+    UPLOAD = "upload", _("上传材料")
+    DELETE_FILE = "delete_file", _("删除材料")
+    SUBMIT = "submit", _("提交")
+    RETURN = "return", _("退回")
+    ARCHIVE = "archive", _("归档")
+    DELETE = "delete", _("删除档案")
+
+
+class EventLog(models.Model):
+    """What happened to a dossier, including deletions (kept after the file itself is gone)."""
+
+    event = models.ForeignKey(
+        Event, verbose_name=_("档案"), null=True, on_delete=models.SET_NULL, related_name="log_entries"
+    )
+    action = models.CharField(_("操作"), max_length=16, choices=LogAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    note = models.TextField(_("说明"), blank=True)
+    data = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("档案记录")
+        verbose_name_plural = _("档案记录")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at:%Y-%m-%d}"

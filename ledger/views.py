@@ -1,6 +1,430 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Views of the ledger: thin; reads go through selectors with the user, writes through services."""
+
+from __future__ import annotations
+
+import tempfile
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from campaigns.models import Task
+from organizations.models import Organization
+from organizations.scoping import scope_filter
+
+from . import selectors, services
+from .exports import write_archive, write_workbook
+from .forms import DEFAULTS_TEXT, STATUS_CHOICES, EventForm, LedgerSettingsForm, MediaReportForm, ReturnForm
+from .models import EventStatus, EvidenceFile, Slot, category_choices
+from .uploads import ACCEPT_ATTR, UploadRefused, max_file_bytes
+
+PAGE_SIZE = 30
+GALLERY_PAGE_SIZE = 48
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _filters(request: HttpRequest) -> selectors.EventFilters:
+    g = request.GET
+    sort = g.get("sort", "-date")
+    return selectors.EventFilters(
+        campaign=_int(g.get("campaign")),
+        year=_int(g.get("year")),
+        organization=_int(g.get("organization")),
+        category=g.get("category", "") if g.get("category") in dict(category_choices()) else "",
+        status=g.get("status", "") if g.get("status") in EventStatus.values else "",
+        complete=g.get("complete", "") if g.get("complete") in {"yes", "no"} else "",
+        task=_int(g.get("task")),
+        late=g.get("late", "") if g.get("late") in {"yes", "no"} else "",
+        q=g.get("q", "").strip()[:100],
+        sort=sort if sort in selectors.SORTS else "-date",
+    )
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "ledger/index.html", {"section_title": "台账"})
+    """台账: the list of dossiers (or the gallery of their photos) with filters, search, sort and pages."""
+    f = _filters(request)
+    view = "gallery" if request.GET.get("view") == "gallery" else "list"
+    campaigns = list(selectors.campaigns_for_ledger(request.user))
+    campaign = next((c for c in campaigns if c.pk == f.campaign), None)
+    if campaign is None and f.campaign is None and len(campaigns) == 1:
+        # One campaign in sight: its buttons (workbook, archive, settings) are offered without choosing it.
+        campaign = campaigns[0]
+    if view == "gallery":
+        page = Paginator(selectors.gallery_images(user=request.user, filters=f), GALLERY_PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+    else:
+        page = Paginator(selectors.event_list(user=request.user, filters=f), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+    params = {k: v for k, v in request.GET.items() if k != "page" and v}
+    year_now = timezone.localdate().year
+    organizations = selectors.scope_filter(Organization.objects.exclude(kind="office"), request.user).order_by("path")[
+        :200
+    ]
+    tasks = Task.objects.filter(campaign=campaign).order_by("order", "pk") if campaign else []
+    return render(
+        request,
+        "ledger/event_list.html",
+        {
+            "section_title": "台账",
+            "page": page,
+            "view": view,
+            "filters": f,
+            "querystring": urlencode(params),
+            "view_querystring": urlencode({k: v for k, v in params.items() if k != "view"}),
+            "campaigns": campaigns,
+            "campaign": campaign,
+            "years": range(year_now + 1, year_now - 6, -1),
+            "organizations": organizations,
+            "categories": category_choices(),
+            "statuses": STATUS_CHOICES,
+            "tasks": tasks,
+            "sorts": selectors.SORT_LABELS.items(),
+            "export_year": f.year or year_now,
+            "can_manage": bool(campaign) and selectors.can_manage_ledger(request.user, campaign),
+            "can_create": any(selectors.organizations_for_new_event(request.user, c).exists() for c in campaigns[:5]),
+        },
+    )
+
+
+def _campaign_for(request: HttpRequest, pk: int | None):
+    campaigns = selectors.campaigns_for_ledger(request.user)
+    if pk is None:
+        return campaigns.first()
+    return get_object_or_404(campaigns, pk=pk)
+
+
+def event_create(request: HttpRequest) -> HttpResponse:
+    campaign = _campaign_for(request, _int(request.GET.get("campaign") or request.POST.get("campaign")))
+    if campaign is None or not selectors.organizations_for_new_event(request.user, campaign).exists():
+        raise Http404("没有可以新建档案的创建活动。")
+    form = EventForm(request.POST or None, user=request.user, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            event = services.event_create(
+                campaign=campaign,
+                organization=d["organization"],
+                title=d["title"],
+                start_date=d["start_date"],
+                end_date=d["end_date"],
+                category=d["category"],
+                place=d["place"],
+                participant_count=d["participant_count"],
+                description=d["description"],
+                tasks=d["tasks"],
+                created_by=request.user,
+            )
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "档案已建立，请上传方案通知、签到表、活动图片等材料。")
+            return redirect("ledger:detail", pk=event.pk)
+    campaigns = selectors.campaigns_for_ledger(request.user)
+    return render(
+        request,
+        "ledger/event_form.html",
+        {"form": form, "campaign": campaign, "campaigns": campaigns, "section_title": "新建活动档案"},
+    )
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)
+    if not selectors.can_edit_event(request.user, event):
+        messages.error(request, "档案已提交或归档，不能再修改。")
+        return redirect("ledger:detail", pk=event.pk)
+    form = EventForm(request.POST or None, instance=event, user=request.user, campaign=event.campaign)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.event_update(
+                event=event,
+                actor=request.user,
+                title=d["title"],
+                start_date=d["start_date"],
+                end_date=d["end_date"],
+                category=d["category"],
+                place=d["place"],
+                participant_count=d["participant_count"],
+                description=d["description"],
+                tasks=d["tasks"],
+            )
+        except (ValidationError, services.LedgerError) as exc:
+            _errors_to_form(form, exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+        else:
+            messages.success(request, "已保存。")
+            return redirect("ledger:detail", pk=event.pk)
+    return render(
+        request,
+        "ledger/event_form.html",
+        {"form": form, "campaign": event.campaign, "event": event, "section_title": "修改活动档案"},
+    )
+
+
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The dossier, laid out like the paper file: cover, table of contents, then the materials by slot."""
+    event = get_object_or_404(selectors.event_detail_queryset(request.user), pk=pk)
+    files = list(event.evidence.all())
+    by_slot = [(value, label, [f for f in files if f.slot == value]) for value, label in Slot.choices]
+    completeness = services.event_completeness(event)
+    requirements = services.ledger_settings_for(event.campaign).requirements_for(event.category)
+    first_upload = min((f.uploaded_at for f in files), default=None)
+    last_upload = max((f.uploaded_at for f in files), default=None)
+    return render(
+        request,
+        "ledger/event_detail.html",
+        {
+            "section_title": "活动档案",
+            "event": event,
+            "by_slot": by_slot,
+            "files": files,
+            "completeness": completeness,
+            "requirements": requirements,
+            "slot_labels": dict(Slot.choices),
+            "first_days": services.late_days(event, first_upload),
+            "last_days": services.late_days(event, last_upload),
+            "complete_days": services.late_days(event, event.completed_at),
+            "late_limit": services.LATE_ENTRY_DAYS,
+            "can_edit": selectors.can_edit_event(request.user, event),
+            "can_review": selectors.can_review_event(request.user, event) and event.status == EventStatus.SUBMITTED,
+            "can_delete": selectors.can_edit_event(request.user, event) and not event.archive_number,
+            "return_form": ReturnForm(),
+            "media_form": MediaReportForm(event=event),
+            "accept": ACCEPT_ATTR,
+            "max_file_mb": max_file_bytes(services.ledger_settings_for(event.campaign).max_file_mb) // 1048576,
+            "slots": Slot.choices,
+            "log_entries": list(event.log_entries.all()),
+        },
+    )
+
+
+@require_POST
+def event_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Receive a batch of files (all or nothing). Answers JSON to the upload script, redirects otherwise."""
+    event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)
+    limit = max_file_bytes(services.ledger_settings_for(event.campaign).max_file_mb)
+    uploads = [
+        # Never read more than one byte past the limit: the checker refuses it as oversize.
+        services.Upload(name=f.name, data=f.read(limit + 1))
+        for f in request.FILES.getlist("files")
+    ]
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    try:
+        rows = services.evidence_add(
+            event=event,
+            slot=request.POST.get("slot", ""),
+            uploads=uploads,
+            uploaded_by=request.user,
+            caption=request.POST.get("caption", ""),
+        )
+    except (UploadRefused, services.LedgerError) as exc:
+        if wants_json:
+            return JsonResponse({"ok": False, "error": f"{exc} 本批文件均未保存。"}, status=400)
+        messages.error(request, f"{exc} 本批文件均未保存。")
+        return redirect("ledger:detail", pk=event.pk)
+    if wants_json:
+        return JsonResponse({"ok": True, "files": [{"id": r.pk, "name": r.original_name} for r in rows]})
+    messages.success(request, f"已上传 {len(rows)} 个文件。")
+    return redirect("ledger:detail", pk=event.pk)
+
+
+def _act(request: HttpRequest, pk: int, action, success: str, *, review: bool = False) -> HttpResponse:
+    event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)
+    if review and not selectors.can_review_event(request.user, event):
+        raise Http404
+    try:
+        action(event)
+    except services.LedgerError as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, success)
+    return redirect("ledger:detail", pk=event.pk)
+
+
+@require_POST
+def event_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda e: services.event_submit(event=e, actor=request.user), "档案已提交。")
+
+
+@require_POST
+def event_return(request: HttpRequest, pk: int) -> HttpResponse:
+    reason = request.POST.get("reason", "")
+    return _act(
+        request,
+        pk,
+        lambda e: services.event_return(event=e, actor=request.user, reason=reason),
+        "已退回。",
+        review=True,
+    )
+
+
+@require_POST
+def event_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(request, pk, lambda e: services.event_archive(event=e, actor=request.user), "已归档。", review=True)
+
+
+@require_POST
+def event_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)
+    try:
+        services.event_delete(event=event, actor=request.user)
+    except services.LedgerError as exc:
+        messages.error(request, str(exc))
+        return redirect("ledger:detail", pk=event.pk)
+    messages.success(request, "草稿档案已删除。")
+    return redirect("ledger:index")
+
+
+@require_POST
+def evidence_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = get_object_or_404(
+        scope_filter(EvidenceFile.objects.all(), request.user, "event__organization", action="change"),
+        pk=pk,
+    )
+    try:
+        services.evidence_delete(evidence=evidence, actor=request.user)
+    except services.LedgerError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已删除“{evidence.original_name}”。")
+    return redirect("ledger:detail", pk=evidence.event_id)
+
+
+@require_POST
+def media_report_add(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)
+    form = MediaReportForm(request.POST, event=event)
+    if not form.is_valid():
+        messages.error(request, "媒体报道未保存：" + "；".join(e for errs in form.errors.values() for e in errs))
+        return redirect("ledger:detail", pk=event.pk)
+    try:
+        services.media_report_add(event=event, actor=request.user, **form.cleaned_data)
+    except (services.LedgerError, ValidationError) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "媒体报道已登记。")
+    return redirect("ledger:detail", pk=event.pk)
+
+
+# ------------------------------------------------------------------------------
+# Serving files: only through these views, only what the scope allows
+# ------------------------------------------------------------------------------
+def _serve(request: HttpRequest, pk: int, *, inline: bool, thumbnail: bool = False) -> HttpResponse:
+    evidence = get_object_or_404(selectors.evidence_visible_to(request.user), pk=pk)
+    if thumbnail:
+        if not evidence.is_image:
+            raise Http404
+        if not evidence.thumbnail:
+            evidence = services.evidence_make_thumbnail(evidence_id=evidence.pk)
+        fh, content_type, name = evidence.thumbnail.open("rb"), "image/jpeg", f"缩略图-{evidence.original_name}.jpg"
+    else:
+        if inline and not evidence.inline:
+            inline = False
+        fh, content_type, name = evidence.file.open("rb"), evidence.content_type, evidence.original_name
+    response = FileResponse(fh, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(not inline, name)
+    response["X-Content-Type-Options"] = "nosniff"
+    if content_type != "application/pdf":
+        # Browsers' PDF viewers do not run in a sandboxed document; PDFs with scripts are refused at upload.
+        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    return _serve(request, pk, inline=False)
+
+
+def evidence_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    return _serve(request, pk, inline=True)
+
+
+def evidence_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _serve(request, pk, inline=True, thumbnail=True)
+
+
+# ------------------------------------------------------------------------------
+# Workbook and archive
+# ------------------------------------------------------------------------------
+def _export_args(request: HttpRequest):
+    campaign = get_object_or_404(selectors.campaigns_for_ledger(request.user), pk=_int(request.GET.get("campaign")))
+    year = _int(request.GET.get("year")) or timezone.localdate().year
+    if not 2000 <= year <= 2100:
+        raise Http404
+    return campaign, year, selectors.events_visible_to(request.user)
+
+
+def export_workbook(request: HttpRequest) -> HttpResponse:
+    campaign, year, events = _export_args(request)
+    tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    write_workbook(tmp, campaign=campaign, year=year, events=events)
+    tmp.seek(0)
+    name = f"{campaign.unit.short_name or campaign.unit.name}-{year}年度台账.xlsx"
+    response = FileResponse(tmp, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+def export_archive(request: HttpRequest) -> HttpResponse:
+    campaign, year, events = _export_args(request)
+    tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    write_archive(tmp, campaign=campaign, year=year, events=events)
+    tmp.seek(0)
+    name = f"{campaign.unit.short_name or campaign.unit.name}-{year}年度台账档案.zip"
+    response = FileResponse(tmp, content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+def ledger_settings(request: HttpRequest, campaign_pk: int) -> HttpResponse:
+    campaign = get_object_or_404(selectors.campaigns_for_ledger(request.user), pk=campaign_pk)
+    if not selectors.can_manage_ledger(request.user, campaign):
+        raise Http404
+    current = services.ledger_settings_for(campaign)
+    form = LedgerSettingsForm(request.POST or None, settings_obj=current)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        services.ledger_settings_update(
+            campaign=campaign,
+            review_enabled=d["review_enabled"],
+            required_slots=form.required_slots(),
+            max_file_mb=d["max_file_mb"],
+            max_dossier_mb=d["max_dossier_mb"],
+        )
+        messages.success(request, "台账设置已保存，各档案的完整性已重新计算。")
+        return redirect(f"{reverse('ledger:index')}?campaign={campaign.pk}")
+    return render(
+        request,
+        "ledger/settings_form.html",
+        {
+            "form": form,
+            "campaign": campaign,
+            "slots": Slot.choices,
+            "defaults_text": DEFAULTS_TEXT,
+            "section_title": "台账设置",
+        },
+    )

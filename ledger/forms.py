@@ -1,0 +1,150 @@
+"""Forms of the ledger: they validate and hand clean data to the services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from campaigns.models import Campaign, Task
+
+from .models import DEFAULT_REQUIRED_SLOTS, Event, EventStatus, EvidenceFile, Slot, category_choices
+from .selectors import campaigns_for_ledger, organizations_for_new_event
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class EventForm(forms.ModelForm):
+    class Meta:
+        model = Event
+        fields = [
+            "organization",
+            "title",
+            "category",
+            "start_date",
+            "end_date",
+            "place",
+            "participant_count",
+            "description",
+            "tasks",
+        ]
+        widgets = {
+            "start_date": DATE_WIDGET,
+            "end_date": DATE_WIDGET,
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "tasks": forms.SelectMultiple(attrs={"size": 6}),
+        }
+        error_messages = {
+            "title": {"required": "请填写活动名称。"},
+            "start_date": {"required": "请填写活动日期。", "invalid": "日期格式应为 2026-05-12。"},
+            "organization": {"required": "请选择组织单位。"},
+        }
+
+    def __init__(self, *args, user, campaign: Campaign, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        self.fields["organization"].queryset = organizations_for_new_event(user, campaign)
+        self.fields["organization"].label_from_instance = lambda o: o.name
+        self.fields["tasks"].queryset = Task.objects.filter(campaign=campaign).order_by("order", "pk")
+        self.fields["tasks"].label_from_instance = lambda t: f"{t.number} {t.title}"
+        self.fields["tasks"].required = False
+        if self.instance.pk:
+            del self.fields["organization"]
+        elif self.fields["organization"].queryset.count() == 1:
+            self.fields["organization"].initial = self.fields["organization"].queryset.first()
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select | forms.SelectMultiple) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "结束日期不能早于开始日期。")
+        return data
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label="退回原因",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        error_messages={"required": "请填写退回原因。"},
+    )
+
+
+class MediaReportForm(forms.Form):
+    outlet = forms.CharField(label="媒体", max_length=100, error_messages={"required": "请填写媒体名称。"})
+    date = forms.DateField(label="刊发日期", widget=DATE_WIDGET, error_messages={"required": "请填写刊发日期。"})
+    title = forms.CharField(label="标题", max_length=200, error_messages={"required": "请填写报道标题。"})
+    url = forms.URLField(
+        label="链接",
+        required=False,
+        assume_scheme="https",
+        max_length=500,
+        error_messages={"invalid": "链接格式不正确。"},
+    )
+
+    screenshot = forms.ModelChoiceField(
+        label="截图（本档案中的图片）", queryset=EvidenceFile.objects.none(), required=False, empty_label="（无）"
+    )
+
+    def __init__(self, *args, event: Event, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["screenshot"].queryset = EvidenceFile.objects.filter(
+            event=event, detected_type__in=["jpg", "png", "webp", "gif"]
+        )
+        self.fields["screenshot"].label_from_instance = lambda f: f.original_name
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault(
+                "class", "form-select form-select-sm" if name == "screenshot" else "form-control form-control-sm"
+            )
+
+
+class LedgerSettingsForm(forms.Form):
+    review_enabled = forms.BooleanField(label="提交后需创建办审核（关闭后提交即归档）", required=False)
+    max_file_mb = forms.IntegerField(label="单个文件上限（MB）", required=False, min_value=1, max_value=2048)
+    max_dossier_mb = forms.IntegerField(label="单个档案上限（MB）", required=False, min_value=1, max_value=20480)
+
+    def __init__(self, *args, settings_obj, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.slot_fields: list[tuple[str, list[str]]] = []
+        for cat, cat_label in category_choices():
+            names = []
+            req = settings_obj.requirements_for(cat)
+            for slot, slot_label in Slot.choices:
+                name = f"req_{cat}_{slot}"
+                self.fields[name] = forms.IntegerField(
+                    label=f"{cat_label}·{slot_label}",
+                    min_value=0,
+                    max_value=50,
+                    required=False,
+                    initial=req.get(slot, 0),
+                    widget=forms.NumberInput(
+                        attrs={"class": "form-control form-control-sm text-end", "style": "width:4.5rem"}
+                    ),
+                )
+                names.append(name)
+            self.slot_fields.append((cat_label, names))
+        self.fields["review_enabled"].initial = settings_obj.review_enabled
+        self.fields["review_enabled"].widget.attrs["class"] = "form-check-input"
+        self.fields["max_file_mb"].initial = settings_obj.max_file_mb
+        self.fields["max_dossier_mb"].initial = settings_obj.max_dossier_mb
+        for name in ("max_file_mb", "max_dossier_mb"):
+            self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
+
+    def required_slots(self) -> dict[str, dict[str, int]]:
+        out = {}
+        for cat, _label in category_choices():
+            req = {}
+            for slot in Slot.values:
+                value = self.cleaned_data.get(f"req_{cat}_{slot}") or 0
+                if value:
+                    req[slot] = value
+            out[cat] = req
+        return out
+
+
+STATUS_CHOICES = [("", "全部"), *EventStatus.choices]
+DEFAULTS_TEXT = "、".join(
+    f"{dict(Slot.choices)[s]}{'≥' + str(n) if n > 1 else ''}" for s, n in DEFAULT_REQUIRED_SLOTS.items()
+)
+__all__ = ["DEFAULTS_TEXT", "EventForm", "LedgerSettingsForm", "MediaReportForm", "ReturnForm", "campaigns_for_ledger"]

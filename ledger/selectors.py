@@ -1,0 +1,148 @@
+"""Reads of the ledger, always narrowed to what the user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+
+from campaigns.models import Campaign
+from campaigns.selectors import campaigns_visible_to
+from organizations.models import Organization, OrganizationKind, Role
+from organizations.scoping import can_change, has_role, scope_filter
+
+from .models import Event, EventStatus, EvidenceFile, MediaReport, Slot
+
+SORTS = {
+    "date": ("start_date", "pk"),
+    "-date": ("-start_date", "-pk"),
+    "number": ("archive_number", "pk"),
+    "-number": ("-archive_number", "-pk"),
+    "title": ("title", "pk"),
+    "organization": ("organization__path", "-start_date"),
+    "status": ("status", "-start_date"),
+    "-updated": ("-updated_at", "-pk"),
+}
+SORT_LABELS = {
+    "-date": "活动日期（新→旧）",
+    "date": "活动日期（旧→新）",
+    "number": "档号",
+    "-number": "档号（倒序）",
+    "title": "活动名称",
+    "organization": "组织单位",
+    "status": "状态",
+    "-updated": "最近更新",
+}
+
+
+def events_visible_to(user: object) -> QuerySet[Event]:
+    """Dossiers whose organising organisation lies in the user's scope."""
+    return scope_filter(Event.objects.all(), user, "organization").select_related("organization", "campaign")
+
+
+def events_changeable_by(user: object) -> QuerySet[Event]:
+    return scope_filter(Event.objects.all(), user, "organization", action="change").select_related(
+        "organization", "campaign", "campaign__unit"
+    )
+
+
+def evidence_visible_to(user: object) -> QuerySet[EvidenceFile]:
+    """Files of the dossiers the user may see; file views fetch through this, so others' ids answer 404."""
+    return scope_filter(EvidenceFile.objects.all(), user, "event__organization").select_related("event")
+
+
+def media_reports_visible_to(user: object) -> QuerySet[MediaReport]:
+    return scope_filter(MediaReport.objects.all(), user, "event__organization")
+
+
+def slot_count_annotations() -> dict[str, Count]:
+    return {f"n_{slot}": Count("evidence", filter=Q(evidence__slot=slot), distinct=True) for slot in Slot.values}
+
+
+@dataclass
+class EventFilters:
+    campaign: int | None = None
+    year: int | None = None
+    organization: int | None = None
+    category: str = ""
+    status: str = ""
+    complete: str = ""  # "yes" / "no"
+    task: int | None = None
+    late: str = ""  # "yes" / "no"
+    q: str = ""
+    sort: str = "-date"
+    extra: dict = field(default_factory=dict)
+
+
+def event_list(*, user: object, filters: EventFilters) -> QuerySet[Event]:
+    """The list of dossiers the user may see, filtered, searched and sorted.
+
+    Search is a substring match (icontains) on title, description and place, so Chinese words match
+    without spaces between them on PostgreSQL and SQLite alike.
+    """
+    qs = events_visible_to(user)
+    f = filters
+    if f.campaign:
+        qs = qs.filter(campaign_id=f.campaign)
+    if f.year:
+        qs = qs.filter(start_date__year=f.year)
+    if f.organization:
+        org = Organization.objects.filter(pk=f.organization).only("path").first()
+        qs = qs.filter(organization__path__startswith=org.path) if org else qs.none()
+    if f.category:
+        qs = qs.filter(category=f.category)
+    if f.status:
+        qs = qs.filter(status=f.status)
+    if f.complete in {"yes", "no"}:
+        qs = qs.filter(is_complete=f.complete == "yes")
+    if f.late in {"yes", "no"}:
+        qs = qs.filter(is_late_entry=f.late == "yes")
+    if f.task:
+        qs = qs.filter(tasks__pk=f.task)
+    if f.q:
+        for word in f.q.split():
+            qs = qs.filter(Q(title__icontains=word) | Q(description__icontains=word) | Q(place__icontains=word))
+    qs = qs.annotate(n_files=Count("evidence", distinct=True))
+    return qs.order_by(*SORTS.get(f.sort, SORTS["-date"]))
+
+
+def event_detail_queryset(user: object) -> QuerySet[Event]:
+    return events_visible_to(user).prefetch_related("tasks", "evidence", "media_reports", "log_entries__actor")
+
+
+def gallery_images(*, user: object, filters: EventFilters) -> QuerySet[EvidenceFile]:
+    """Images of the listed dossiers, newest activity first."""
+    events = event_list(user=user, filters=filters).values("pk")
+    return (
+        evidence_visible_to(user)
+        .filter(event__in=events, detected_type__in=["jpg", "png", "webp", "gif"])
+        .select_related("event", "event__organization")
+        .order_by("-event__start_date", "event_id", "pk")
+    )
+
+
+def campaigns_for_ledger(user: object) -> QuerySet[Campaign]:
+    return campaigns_visible_to(user).order_by("-start_year", "unit__path")
+
+
+def organizations_for_new_event(user: object, campaign: Campaign) -> QuerySet[Organization]:
+    """Organisations in the campaign's unit for which the user may open a dossier."""
+    return (
+        scope_filter(Organization.objects.all(), user, action="change")
+        .filter(path__startswith=campaign.unit.path)
+        .exclude(kind=OrganizationKind.OFFICE)
+        .order_by("path")
+    )
+
+
+def can_edit_event(user: object, event: Event) -> bool:
+    return can_change(user, event.organization) and event.status in {EventStatus.DRAFT, EventStatus.RETURNED}
+
+
+def can_review_event(user: object, event: Event) -> bool:
+    """创建办 and admins of the unit send back and archive; liaisons and leaders do not."""
+    return can_change(user, event.organization) and has_role(user, event.organization, {Role.OFFICE, Role.ADMIN})
+
+
+def can_manage_ledger(user: object, campaign: Campaign) -> bool:
+    return can_change(user, campaign.unit) and has_role(user, campaign.unit, {Role.OFFICE, Role.ADMIN})

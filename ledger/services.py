@@ -1,0 +1,490 @@
+"""Every write to the ledger: dossiers, their evidence, submission, review and archiving."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from campaigns.models import Campaign, Task
+from organizations.models import Organization
+from organizations.scoping import unit_of
+
+from .models import (
+    ArchiveCounter,
+    Event,
+    EventLog,
+    EventStatus,
+    EvidenceFile,
+    LedgerSettings,
+    LogAction,
+    MediaReport,
+    Slot,
+)
+from .uploads import CheckedFile, UploadRefused, check_file, max_dossier_bytes, max_file_bytes
+
+log = logging.getLogger(__name__)
+
+LATE_ENTRY_DAYS = 30
+MEDIA_NOT_COUNTED = Q(screenshot__isnull=True) | ~Q(screenshot__slot=Slot.MEDIA)
+THUMBNAIL_SIZE = (480, 480)
+
+
+class LedgerError(ValueError):
+    """A write the rules do not allow; the message is Chinese and meant for the user."""
+
+
+# ------------------------------------------------------------------------------
+# Settings and completeness
+# ------------------------------------------------------------------------------
+def ledger_settings_for(campaign: Campaign) -> LedgerSettings:
+    """The campaign's ledger settings; an unsaved default object when none were stored."""
+    try:
+        return campaign.ledger_settings
+    except LedgerSettings.DoesNotExist:
+        return LedgerSettings(campaign=campaign)
+
+
+@dataclass(frozen=True)
+class Completeness:
+    complete: bool
+    missing: tuple[str, ...]  # Chinese, e.g. "活动图片（还差 1 张）"
+
+
+def completeness_from_counts(requirements: dict[str, int], counts: dict[str, int]) -> Completeness:
+    """Pure: which required slots are short, given how many files each slot holds."""
+    short = [(slot, minimum, counts.get(slot, 0)) for slot, minimum in requirements.items()]
+    short = [s for s in short if s[2] < s[1]]
+    if not short:
+        return Completeness(complete=True, missing=())
+    labels = {k: str(v) for k, v in Slot.choices}
+    missing = tuple(
+        f"{labels.get(slot, slot)}（还差 {minimum - have} 份）" if minimum > 1 else labels.get(slot, slot)
+        for slot, minimum, have in short
+    )
+    return Completeness(complete=False, missing=missing)
+
+
+def slot_counts(event: Event) -> dict[str, int]:
+    rows = EvidenceFile.objects.filter(event=event).values("slot").annotate(n=Count("pk"))
+    counts = {r["slot"]: r["n"] for r in rows}
+    # A registered media report counts for the 媒体报道 slot, unless its screenshot is already counted there.
+    reports = MediaReport.objects.filter(event=event).filter(MEDIA_NOT_COUNTED).count()
+    if reports:
+        counts[Slot.MEDIA] = counts.get(Slot.MEDIA, 0) + reports
+    return counts
+
+
+def event_completeness(event: Event, settings_obj: LedgerSettings | None = None) -> Completeness:
+    settings_obj = settings_obj or ledger_settings_for(event.campaign)
+    return completeness_from_counts(settings_obj.requirements_for(event.category), slot_counts(event))
+
+
+def late_days(event: Event, when: datetime.datetime | None) -> int | None:
+    """Days between the activity and `when` (negative: before the activity ended)."""
+    if when is None:
+        return None
+    return (timezone.localtime(when).date() - event.activity_date).days
+
+
+def _refresh_completeness(event: Event) -> None:
+    """Recompute the stored completeness; the first moment it became complete decides 补录."""
+    result = event_completeness(event)
+    fields = []
+    if result.complete != event.is_complete:
+        event.is_complete = result.complete
+        fields.append("is_complete")
+    if result.complete and event.completed_at is None:
+        event.completed_at = timezone.now()
+        event.is_late_entry = (late_days(event, event.completed_at) or 0) > LATE_ENTRY_DAYS
+        fields += ["completed_at", "is_late_entry"]
+    if fields:
+        event.save(update_fields=[*fields, "updated_at"])
+
+
+@transaction.atomic
+def ledger_settings_update(
+    *,
+    campaign: Campaign,
+    review_enabled: bool,
+    required_slots: dict[str, dict[str, int]] | None = None,
+    max_file_mb: int | None = None,
+    max_dossier_mb: int | None = None,
+) -> LedgerSettings:
+    obj, _created = LedgerSettings.objects.get_or_create(campaign=campaign)
+    obj.review_enabled = review_enabled
+    if required_slots is not None:
+        obj.required_slots = required_slots
+    obj.max_file_mb = max_file_mb
+    obj.max_dossier_mb = max_dossier_mb
+    obj.full_clean()
+    obj.save()
+    campaign.ledger_settings = obj
+    for event in Event.objects.filter(campaign=campaign):
+        event.campaign = campaign
+        _refresh_completeness(event)
+    return obj
+
+
+# ------------------------------------------------------------------------------
+# Dossiers
+# ------------------------------------------------------------------------------
+def _log(event: Event | None, action: str, actor: object, note: str = "", **data: object) -> None:
+    EventLog.objects.create(event=event, action=action, actor=actor, note=note, data=data)
+
+
+def _check_editable(event: Event) -> None:
+    if event.status not in {EventStatus.DRAFT, EventStatus.RETURNED}:
+        raise LedgerError("档案已提交或归档，不能再修改；如需修改请由创建办退回。")
+
+
+@transaction.atomic
+def event_create(
+    *,
+    campaign: Campaign,
+    organization: Organization,
+    title: str,
+    start_date: datetime.date,
+    category: str,
+    created_by: object,
+    end_date: datetime.date | None = None,
+    place: str = "",
+    participant_count: int | None = None,
+    description: str = "",
+    tasks: Iterable[Task] = (),
+) -> Event:
+    """Open a new draft dossier for one activity."""
+    if end_date is not None and end_date < start_date:
+        raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
+    event = Event(
+        campaign=campaign,
+        organization=organization,
+        title=title,
+        start_date=start_date,
+        end_date=end_date,
+        place=place,
+        category=category,
+        participant_count=participant_count,
+        description=description,
+        created_by=created_by,
+    )
+    event.full_clean(exclude=["created_by", "tasks", "archive_number"])
+    event.save()
+    tasks = list(tasks)
+    if tasks:
+        if any(t.campaign_id != campaign.pk for t in tasks):
+            raise ValidationError({"tasks": "只能关联本创建活动的任务。"})
+        event.tasks.set(tasks)
+    _log(event, LogAction.CREATE, created_by)
+    return event
+
+
+@transaction.atomic
+def event_update(
+    *,
+    event: Event,
+    actor: object,
+    title: str,
+    start_date: datetime.date,
+    category: str,
+    end_date: datetime.date | None = None,
+    place: str = "",
+    participant_count: int | None = None,
+    description: str = "",
+    tasks: Iterable[Task] | None = None,
+) -> Event:
+    event = Event.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=event.pk)
+    _check_editable(event)
+    if end_date is not None and end_date < start_date:
+        raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
+    event.title, event.start_date, event.end_date = title, start_date, end_date
+    event.category, event.place, event.participant_count, event.description = (
+        category,
+        place,
+        participant_count,
+        description,
+    )
+    event.full_clean(exclude=["created_by", "tasks", "archive_number"])
+    event.save()
+    if tasks is not None:
+        tasks = list(tasks)
+        if any(t.campaign_id != event.campaign_id for t in tasks):
+            raise ValidationError({"tasks": "只能关联本创建活动的任务。"})
+        event.tasks.set(tasks)
+    _refresh_completeness(event)
+    _log(event, LogAction.UPDATE, actor)
+    return event
+
+
+def _next_archive_number(event: Event) -> tuple[str, int, int]:
+    """Take the next number of the unit and year from a locked counter row (gapless: the lock is held
+    until the submitting transaction commits, and a rollback returns the number)."""
+    unit = unit_of(event.organization) or event.campaign.unit
+    year = event.start_date.year
+    # Create the row if missing without racing (ON CONFLICT DO NOTHING), then lock it.
+    ArchiveCounter.objects.bulk_create([ArchiveCounter(unit=unit, year=year, last=0)], ignore_conflicts=True)
+    counter = ArchiveCounter.objects.select_for_update().get(unit=unit, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{year}-{unit.code}-{counter.last:04d}", year, counter.last
+
+
+@transaction.atomic
+def event_submit(*, event: Event, actor: object) -> Event:
+    """Submit a draft or returned dossier; the first submission gives it its 档号.
+    With review switched off for the campaign, submitting archives it at once."""
+    event = Event.objects.select_for_update(of=("self",)).select_related("campaign", "organization").get(pk=event.pk)
+    _check_editable(event)
+    now = timezone.now()
+    fields = ["status", "submitted_at", "return_reason", "updated_at"]
+    if not event.archive_number:
+        event.archive_number, event.archive_year, event.archive_seq = _next_archive_number(event)
+        fields += ["archive_number", "archive_year", "archive_seq"]
+    event.submitted_at = now
+    event.return_reason = ""
+    if ledger_settings_for(event.campaign).review_enabled:
+        event.status = EventStatus.SUBMITTED
+    else:
+        event.status = EventStatus.ARCHIVED
+        event.archived_at = now
+        fields.append("archived_at")
+    event.save(update_fields=fields)
+    _log(event, LogAction.SUBMIT, actor, archive_number=event.archive_number)
+    if event.status == EventStatus.ARCHIVED:
+        _log(event, LogAction.ARCHIVE, actor, note="本创建活动未启用审核，提交即归档。")
+    return event
+
+
+@transaction.atomic
+def event_return(*, event: Event, actor: object, reason: str) -> Event:
+    """Send a submitted dossier back to its authors with a reason they will see."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写退回原因。"})
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.status != EventStatus.SUBMITTED:
+        raise LedgerError("只有已提交待审核的档案可以退回。")
+    event.status = EventStatus.RETURNED
+    event.return_reason = reason
+    event.save(update_fields=["status", "return_reason", "updated_at"])
+    _log(event, LogAction.RETURN, actor, note=reason)
+    return event
+
+
+@transaction.atomic
+def event_archive(*, event: Event, actor: object) -> Event:
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.status != EventStatus.SUBMITTED:
+        raise LedgerError("只有已提交待审核的档案可以归档。")
+    event.status = EventStatus.ARCHIVED
+    event.archived_at = timezone.now()
+    event.save(update_fields=["status", "archived_at", "updated_at"])
+    _log(event, LogAction.ARCHIVE, actor)
+    return event
+
+
+@transaction.atomic
+def event_delete(*, event: Event, actor: object) -> None:
+    """Delete a draft that never got a number (numbered dossiers stay, so 档号 remain gapless)."""
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.archive_number:
+        raise LedgerError("已编档号的档案不能删除。")
+    names = [n for f in event.evidence.all() for n in (f.file.name, f.thumbnail.name) if n]
+    _log(None, LogAction.DELETE, actor, note=event.title, event_id=event.pk, files=len(names))
+    event.delete()
+    transaction.on_commit(lambda: _delete_stored(names))
+
+
+# ------------------------------------------------------------------------------
+# Evidence
+# ------------------------------------------------------------------------------
+def _delete_stored(names: Sequence[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:  # pragma: no cover - a missing file is already what we want
+            log.warning("could not delete %s", name)
+
+
+@dataclass
+class Upload:
+    """One file as received: its name as the user sent it and its bytes."""
+
+    name: str
+    data: bytes
+
+
+def evidence_check_batch(*, event: Event, uploads: Sequence[Upload]) -> list[CheckedFile]:
+    """Check every file of a batch; refuse the whole batch with the first file that fails."""
+    if not uploads:
+        raise LedgerError("请选择要上传的文件。")
+    cfg = ledger_settings_for(event.campaign)
+    per_file = max_file_bytes(cfg.max_file_mb)
+    checked = [check_file(u.name, u.data, max_bytes=per_file) for u in uploads]
+    _check_against_dossier(event, checked)
+    return checked
+
+
+def _check_against_dossier(event: Event, checked: Sequence[CheckedFile]) -> None:
+    """Duplicates (by SHA-256) and the dossier's size limit, against what the dossier holds now."""
+    existing = set(EvidenceFile.objects.filter(event=event).values_list("sha256", flat=True))
+    seen: set[str] = set()
+    for c in checked:
+        if c.sha256 in existing:
+            raise UploadRefused(c.original_name, "本档案中已有内容相同的文件（重复上传）。")
+        if c.sha256 in seen:
+            raise UploadRefused(c.original_name, "本次选择的文件中有内容相同的两份。")
+        seen.add(c.sha256)
+    used = EvidenceFile.objects.filter(event=event).aggregate(s=Sum("size"))["s"] or 0
+    limit = max_dossier_bytes(ledger_settings_for(event.campaign).max_dossier_mb)
+    if used + sum(c.size for c in checked) > limit:
+        raise LedgerError(f"本档案的材料总量将超过 {limit // 1048576} MB 上限，请删减后再上传。")
+
+
+def evidence_add(
+    *, event: Event, slot: str, uploads: Sequence[Upload], uploaded_by: object, caption: str = ""
+) -> list[EvidenceFile]:
+    """Add a batch of files to a dossier, all or nothing: when one file is refused (or anything fails)
+    no row is written and every file already put in storage is removed again."""
+    if slot not in Slot.values:
+        raise LedgerError("请选择材料类别。")
+    event = Event.objects.select_related("campaign", "organization").get(pk=event.pk)
+    _check_editable(event)
+    checked = evidence_check_batch(event=event, uploads=uploads)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            # Lock the dossier, then check again what a concurrent batch may have added meanwhile.
+            _check_editable(Event.objects.select_for_update().get(pk=event.pk))
+            _check_against_dossier(event, checked)
+            rows = []
+            for c in checked:
+                stored = default_storage.save(c.storage_name(), ContentFile(c.data))
+                written.append(stored)
+                row = EvidenceFile(
+                    event=event,
+                    slot=slot,
+                    file=stored,
+                    original_name=c.original_name,
+                    size=c.size,
+                    detected_type=c.detected_type,
+                    content_type=c.content_type,
+                    sha256=c.sha256,
+                    uploaded_by=uploaded_by,
+                    width=c.width,
+                    height=c.height,
+                    taken_at=c.taken_at,
+                    caption=caption[:200],
+                )
+                row.save()
+                rows.append(row)
+            _refresh_completeness(event)
+            _log(
+                event,
+                LogAction.UPLOAD,
+                uploaded_by,
+                note="、".join(c.original_name for c in checked),
+                slot=slot,
+                count=len(rows),
+            )
+            ids = [r.pk for r in rows if r.is_image]
+            if ids:
+                transaction.on_commit(lambda: _enqueue_thumbnails(ids))
+    except IntegrityError:
+        _delete_stored(written)
+        raise LedgerError("本档案中已有内容相同的文件（重复上传）。") from None
+    except BaseException:
+        _delete_stored(written)
+        raise
+    return rows
+
+
+def _enqueue_thumbnails(ids: list[int]) -> None:
+    from .tasks import make_thumbnail
+
+    for pk in ids:
+        make_thumbnail.delay(pk)
+
+
+@transaction.atomic
+def evidence_delete(*, evidence: EvidenceFile, actor: object) -> None:
+    """Remove one file from a dossier; the removal is recorded, the stored file goes after commit."""
+    event = Event.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=evidence.event_id)
+    _check_editable(event)
+    names = [n for n in (evidence.file.name, evidence.thumbnail.name) if n]
+    _log(
+        event,
+        LogAction.DELETE_FILE,
+        actor,
+        note=evidence.original_name,
+        slot=evidence.slot,
+        sha256=evidence.sha256,
+        size=evidence.size,
+    )
+    evidence.delete()
+    _refresh_completeness(event)
+    transaction.on_commit(lambda: _delete_stored(names))
+
+
+def evidence_make_thumbnail(*, evidence_id: int) -> EvidenceFile | None:
+    """Write a small JPEG beside an image; idempotent (a second run does nothing)."""
+    from PIL import Image, ImageOps
+
+    evidence = EvidenceFile.objects.filter(pk=evidence_id).first()
+    if evidence is None or not evidence.is_image or evidence.thumbnail:
+        return evidence
+    with evidence.file.open("rb") as fh, Image.open(fh) as img:
+        img = ImageOps.exif_transpose(img)
+        img.thumbnail(THUMBNAIL_SIZE)
+        out = io.BytesIO()
+        img.convert("RGB").save(out, "JPEG", quality=80)
+    name = default_storage.save(
+        f"ledger/thumbs/{evidence.file.name.rsplit('/', 1)[-1].rsplit('.', 1)[0]}.jpg", ContentFile(out.getvalue())
+    )
+    updated = EvidenceFile.objects.filter(pk=evidence.pk, thumbnail="").update(thumbnail=name)
+    if not updated:
+        default_storage.delete(name)
+    evidence.refresh_from_db()
+    return evidence
+
+
+@transaction.atomic
+def media_report_add(
+    *,
+    event: Event,
+    actor: object,
+    outlet: str,
+    date: datetime.date,
+    title: str,
+    url: str = "",
+    screenshot: EvidenceFile | None = None,
+) -> MediaReport:
+    event = Event.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=event.pk)
+    _check_editable(event)
+    if screenshot is not None and screenshot.event_id != event.pk:
+        raise ValidationError({"screenshot": "截图必须是本档案中的材料。"})
+    report = MediaReport(
+        event=event, outlet=outlet, date=date, title=title, url=url, screenshot=screenshot, created_by=actor
+    )
+    report.full_clean(exclude=["created_by", "screenshot"])
+    report.save()
+    _refresh_completeness(event)
+    return report
+
+
+@transaction.atomic
+def media_report_delete(*, report: MediaReport, actor: object) -> None:
+    event = Event.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=report.event_id)
+    _check_editable(event)
+    _log(event, LogAction.DELETE_FILE, actor, note=f"媒体报道：{report.title}")
+    report.delete()
+    _refresh_completeness(event)
