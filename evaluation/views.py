@@ -1,6 +1,655 @@
+"""Pages of the evaluation app. Reads go through `selectors` (scoped to the user), writes through `services`.
+
+Objects outside the user's scope answer 404; a page the user may read but not change answers 403 on a write.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from . import exports, selectors, services
+from .forms import AdoptForm, CriteriaTagForm, ImportForm, RectificationForm, RoundForm
+from .models import (
+    BonusItem,
+    Criterion,
+    EvaluationSystem,
+    NegativeListItem,
+    RectificationStatus,
+    ScoringStyle,
+    SelfAssessment,
+)
+from .scoring import ScoringError, format_points
+from .workbook import parse_workbook, template_workbook
+
+PAGE_SIZE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _xlsx(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=XLSX)
+    from django.utils.http import content_disposition_header
+
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+# ----------------------------------------------------------------------------------------------
+# Systems (shared read-only)
+# ----------------------------------------------------------------------------------------------
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "evaluation/index.html", {"section_title": "测评"})
+    query = request.GET.get("q", "").strip()
+    systems = selectors.systems_visible_to(request.user).annotate(
+        item_count=Count("items", distinct=True), campaign_count=Count("campaign_links", distinct=True)
+    )
+    if query:
+        systems = systems.filter(Q(name__icontains=query) | Q(issuer__icontains=query) | Q(level__icontains=query))
+    page = Paginator(systems.order_by("-created_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    campaigns = selectors.campaigns_visible_to(request.user).order_by("unit__path", "-start_year")[:50]
+    return render(
+        request,
+        "evaluation/index.html",
+        {
+            "page": page,
+            "query": query,
+            "campaigns": campaigns,
+            "can_import": selectors.can_import_systems(request.user),
+            "querystring": urlencode({"q": query}),
+        },
+    )
+
+
+def system_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    system = get_object_or_404(selectors.systems_visible_to(request.user), pk=pk)
+    return render(
+        request,
+        "evaluation/system_detail.html",
+        {
+            "system": system,
+            "indicators": selectors.system_tree(system),
+            "items_without_indicators": system.items.filter(indicators__isnull=True),
+            "negatives": system.negative_items.all(),
+            "bonuses": system.bonus_items.all(),
+            "can_import": selectors.can_import_systems(request.user),
+        },
+    )
+
+
+def system_export(request: HttpRequest, pk: int) -> HttpResponse:
+    system = get_object_or_404(selectors.systems_visible_to(request.user), pk=pk)
+    from .workbook import build_workbook
+
+    return _xlsx(build_workbook(selectors.system_snapshot(system)), f"{system.name}.xlsx")
+
+
+def template_download(request: HttpRequest) -> HttpResponse:
+    return _xlsx(template_workbook(), "测评体系导入模板.xlsx")
+
+
+def template_doc(request: HttpRequest) -> HttpResponse:
+    from .workbook import TEMPLATE_GUIDE
+
+    return render(request, "evaluation/template_doc.html", {"guide": TEMPLATE_GUIDE[1:]})
+
+
+def _pending_dir() -> Path:
+    """Uploaded workbooks waiting for confirmation; ones older than a day are dropped."""
+    import time
+
+    path = Path(settings.MEDIA_ROOT) / "evaluation" / "pending"
+    path.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - 86400
+    for old in path.glob("*.xlsx"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    return path
+
+
+def system_import(request: HttpRequest) -> HttpResponse:
+    """Upload → preview (counts, warnings, row errors) → confirm; the file waits on disk under a random token."""
+    if not selectors.can_import_systems(request.user):
+        raise PermissionDenied("只有管理员或创建办可以导入测评体系")
+    form = ImportForm()
+    preview = None
+    token = ""
+    if request.method == "POST" and request.POST.get("token"):
+        token = request.POST["token"]
+        if not re.fullmatch(r"[0-9a-f]{32}", token):
+            token = ""
+        pending = request.session.get("evaluation_pending", {})
+        name = pending.get(token)
+        path = _pending_dir() / f"{token}.xlsx"
+        if not name or not path.is_file():
+            messages.error(request, "导入文件已过期，请重新上传。")
+            return redirect("evaluation:system_import")
+        parsed = parse_workbook(path, filename=name)
+        if parsed.ok:
+            system = services.system_import(parsed=parsed, user=request.user, filename=name)
+            path.unlink(missing_ok=True)
+            pending.pop(token, None)
+            request.session["evaluation_pending"] = pending
+            messages.success(request, f"已导入测评体系“{system.name}”。")
+            return redirect("evaluation:system_detail", pk=system.pk)
+        preview = parsed
+    elif request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            data = upload.read()
+            preview = parse_workbook(data, filename=upload.name)
+            if preview.ok:
+                token = uuid.uuid4().hex
+                (_pending_dir() / f"{token}.xlsx").write_bytes(data)
+                pending = request.session.get("evaluation_pending", {})
+                pending[token] = upload.name
+                request.session["evaluation_pending"] = pending
+    return render(
+        request,
+        "evaluation/system_import.html",
+        {"form": form, "preview": preview, "token": token, "counts": preview.counts() if preview else None},
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# A campaign's evaluation: adopted systems, rounds, coverage, tags
+# ----------------------------------------------------------------------------------------------
+def _campaign(request: HttpRequest, campaign_pk: int, *, change: bool = False):
+    campaign = get_object_or_404(selectors.campaigns_visible_to(request.user), pk=campaign_pk)
+    if change and not selectors.can_change_campaign(request.user, campaign):
+        raise PermissionDenied("只有本单位管理员或创建办可以修改")
+    return campaign
+
+
+def campaign_overview(request: HttpRequest, campaign_pk: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_pk)
+    rounds = SelfAssessment.objects.filter(campaign=campaign).select_related("system").order_by("-date", "-pk")
+    systems = selectors.campaign_systems(campaign)
+    return render(
+        request,
+        "evaluation/campaign_overview.html",
+        {
+            "campaign": campaign,
+            "systems": systems,
+            "rounds": rounds,
+            "can_change": selectors.can_change_campaign(request.user, campaign),
+            "adopt_form": AdoptForm(),
+            "round_form": RoundForm(
+                initial={"date": None, "system": systems[0] if systems else None},
+                systems=EvaluationSystem.objects.all(),
+            ),
+            "open_rectifications": campaign.rectifications.filter(
+                status__in=[RectificationStatus.PENDING, RectificationStatus.IN_PROGRESS]
+            ).count(),
+        },
+    )
+
+
+@require_POST
+def system_adopt(request: HttpRequest, campaign_pk: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_pk, change=True)
+    form = AdoptForm(request.POST)
+    if form.is_valid():
+        services.campaign_system_adopt(campaign=campaign, system=form.cleaned_data["system"])
+        messages.success(request, "已采用该测评体系。")
+    else:
+        messages.error(request, "请选择测评体系。")
+    return redirect("evaluation:campaign_overview", campaign_pk=campaign.pk)
+
+
+@require_POST
+def round_create(request: HttpRequest, campaign_pk: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_pk, change=True)
+    form = RoundForm(request.POST, systems=EvaluationSystem.objects.all())
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, e)
+        return redirect("evaluation:campaign_overview", campaign_pk=campaign.pk)
+    assessment = services.assessment_create(
+        campaign=campaign,
+        system=form.cleaned_data["system"],
+        name=form.cleaned_data["name"],
+        date=form.cleaned_data["date"],
+        user=request.user,
+    )
+    return redirect("evaluation:round_detail", pk=assessment.pk)
+
+
+def coverage(request: HttpRequest, campaign_pk: int, system_pk: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_pk)
+    system = get_object_or_404(selectors.systems_visible_to(request.user), pk=system_pk)
+    indicators = selectors.system_tree(system)
+    criteria = [c for ind in indicators for c in ind.criteria.all()]
+    cov = selectors.coverage_for(campaign, criteria)
+    only_gaps = request.GET.get("gaps") == "1"
+    groups: list = []
+    gap_count = 0
+    item_gaps: dict[int, list[int]] = {}
+    for ind in indicators:
+        rows = [(c, cov[c.pk]) for c in ind.criteria.all()]
+        gaps = sum(1 for _, v in rows if v.gap)
+        gap_count += gaps
+        counts = item_gaps.setdefault(ind.item_id, [0, 0])
+        counts[0] += gaps
+        counts[1] += len(rows)
+        ind.gap_summary = (gaps, len(rows))
+        if only_gaps:
+            rows = [(c, v) for c, v in rows if v.gap]
+            if not rows:
+                continue
+        if not groups or groups[-1][0].pk != ind.item_id:
+            groups.append((ind.item, []))
+        groups[-1][1].append((ind, rows))
+    for item, _ in groups:
+        item.gap_summary = tuple(item_gaps.get(item.pk, (0, 0)))
+    return render(
+        request,
+        "evaluation/coverage.html",
+        {
+            "campaign": campaign,
+            "system": system,
+            "groups": groups,
+            "gap_count": gap_count,
+            "criterion_count": len(criteria),
+            "only_gaps": only_gaps,
+        },
+    )
+
+
+def _tag_page(request, *, obj, campaign, kind: str, can_change: bool, save):
+    queryset = selectors.criteria_for_campaign(campaign)
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied("没有修改权限")
+        form = CriteriaTagForm(request.POST, queryset=queryset)
+        if form.is_valid():
+            save(form.cleaned_data["criteria"])
+            messages.success(request, "已保存关联的测评标准。")
+            return redirect(request.path)
+    else:
+        form = CriteriaTagForm(initial={"criteria": list(obj.criteria.all())}, queryset=queryset)
+    return render(
+        request,
+        "evaluation/tags.html",
+        {"obj": obj, "kind": kind, "campaign": campaign, "form": form, "can_change": can_change},
+    )
+
+
+def task_tags(request: HttpRequest, task_pk: int) -> HttpResponse:
+    task = get_object_or_404(selectors.tasks_visible_to(request.user), pk=task_pk)
+    can_change = selectors.tasks_taggable_by(request.user).filter(pk=task.pk).exists()
+    return _tag_page(
+        request,
+        obj=task,
+        campaign=task.campaign,
+        kind="任务",
+        can_change=can_change,
+        save=lambda criteria: services.task_criteria_set(task=task, criteria=criteria),
+    )
+
+
+def event_tags(request: HttpRequest, event_pk: int) -> HttpResponse:
+    event = get_object_or_404(selectors.events_visible_to(request.user), pk=event_pk)
+    can_change = selectors.events_taggable_by(request.user).filter(pk=event.pk).exists()
+    return _tag_page(
+        request,
+        obj=event,
+        campaign=event.campaign,
+        kind="档案",
+        can_change=can_change,
+        save=lambda criteria: services.event_criteria_set(event=event, criteria=criteria),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Self-inspection rounds
+# ----------------------------------------------------------------------------------------------
+def _round(request: HttpRequest, pk: int, *, change: bool = False) -> SelfAssessment:
+    assessment = get_object_or_404(selectors.assessments_visible_to(request.user), pk=pk)
+    if change and not selectors.can_change_campaign(request.user, assessment.campaign):
+        raise PermissionDenied("只有本单位管理员或创建办可以评分")
+    return assessment
+
+
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _round(request, pk)
+    sheet = selectors.assessment_sheet(assessment)
+    others = [
+        r
+        for r in SelfAssessment.objects.filter(campaign=assessment.campaign, system=assessment.system).order_by("-date")
+        if r.pk != assessment.pk
+    ]
+    return render(
+        request,
+        "evaluation/round_detail.html",
+        {
+            "a": assessment,
+            "sheet": sheet,
+            "totals": sheet.totals,
+            "others": others,
+            "can_change": selectors.can_change_campaign(request.user, assessment.campaign) and not assessment.is_locked,
+        },
+    )
+
+
+def _parse_deduction_lines(text: str) -> list[dict[str, str]]:
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        head, _, reason = line.replace("\u3000", " ").partition(" ")
+        rows.append({"points": head.removeprefix("扣").removesuffix("分"), "reason": reason.strip()})
+    return rows
+
+
+def _row_response(request, assessment: SelfAssessment, criterion_pk: int, *, error: str = "", form_values=None):
+    """The criterion's row again, plus the totals and its indicator/item subtotals swapped out of band."""
+    sheet = selectors.assessment_sheet(assessment)
+    row = next(r for rows in sheet.rows_by_indicator.values() for r in rows if r.criterion.pk == criterion_pk)
+    return render(
+        request,
+        "evaluation/_score_row_response.html",
+        {
+            "a": assessment,
+            "row": row,
+            "sheet": sheet,
+            "totals": sheet.totals,
+            "indicator_id": row.criterion.indicator_id,
+            "item_id": row.criterion.indicator.item_id,
+            "error": error,
+            "form_values": form_values or {},
+            "can_change": not assessment.is_locked,
+        },
+    )
+
+
+@require_POST
+def score_save(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
+    assessment = _round(request, pk, change=True)
+    criterion = get_object_or_404(
+        Criterion.objects.select_related("indicator"), pk=criterion_pk, system=assessment.system
+    )
+    data = request.POST
+    passed = {"1": True, "0": False}.get(data.get("passed", ""))
+    evidence_ids = [int(x) for x in data.getlist("evidence") if x.isdigit()]
+    events = list(assessment.campaign.events.filter(pk__in=evidence_ids))
+    error = ""
+    try:
+        services.score_save(
+            assessment=assessment,
+            criterion=criterion,
+            user=request.user,
+            points=data.get("points", ""),
+            grade=data.get("grade", ""),
+            passed=passed,
+            deductions=_parse_deduction_lines(data.get("deductions", "")),
+            comment=data.get("comment", ""),
+            evidence_events=events,
+        )
+    except (ScoringError, services.EvaluationError) as exc:
+        error = str(exc)
+    if request.htmx:
+        return _row_response(request, assessment, criterion.pk, error=error, form_values=data if error else None)
+    if error:
+        messages.error(request, f"{criterion.code}：{error}")
+    return redirect(f"{reverse('evaluation:round_detail', args=[assessment.pk])}#row-{criterion.pk}")
+
+
+@require_POST
+def rectify_from_score(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse:
+    assessment = _round(request, pk, change=True)
+    criterion = get_object_or_404(
+        Criterion.objects.select_related("indicator"), pk=criterion_pk, system=assessment.system
+    )
+    try:
+        item = services.rectification_from_score(assessment=assessment, criterion=criterion, user=request.user)
+    except services.EvaluationError as exc:
+        if request.htmx:
+            return _row_response(request, assessment, criterion.pk, error=str(exc))
+        messages.error(request, str(exc))
+        return redirect("evaluation:round_detail", pk=assessment.pk)
+    if request.htmx:
+        return _row_response(request, assessment, criterion.pk)
+    messages.success(request, f"已生成整改事项（失{format_points(item.points_lost)}分），请补充整改措施与责任人。")
+    return redirect("evaluation:rectification_edit", pk=item.pk)
+
+
+@require_POST
+def bonus_save(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _round(request, pk, change=True)
+    errors = []
+    for item in BonusItem.objects.filter(system=assessment.system):
+        try:
+            services.bonus_claim_save(
+                assessment=assessment,
+                bonus_item=item,
+                points=request.POST.get(f"bonus-{item.pk}", ""),
+                note=request.POST.get(f"bonus-note-{item.pk}", "").strip(),
+            )
+        except (ScoringError, services.EvaluationError) as exc:
+            errors.append(f"{item.code}：{exc}")
+    for e in errors:
+        messages.error(request, e)
+    if not errors:
+        messages.success(request, "已保存加分申报。")
+    return redirect(f"{reverse('evaluation:round_detail', args=[assessment.pk])}#bonus")
+
+
+@require_POST
+def negative_save(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _round(request, pk, change=True)
+    try:
+        for item in NegativeListItem.objects.filter(system=assessment.system):
+            services.negative_declare(
+                assessment=assessment,
+                item=item,
+                occurred=request.POST.get(f"neg-{item.pk}") == "1",
+                note=request.POST.get(f"neg-note-{item.pk}", ""),
+            )
+        messages.success(request, "已保存负面清单申报。")
+    except services.EvaluationError as exc:
+        messages.error(request, str(exc))
+    return redirect(f"{reverse('evaluation:round_detail', args=[assessment.pk])}#negative")
+
+
+@require_POST
+def round_lock(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _round(request, pk, change=True)
+    services.assessment_lock(assessment=assessment, user=request.user)
+    messages.success(request, "本轮自查已定稿，不能再修改。")
+    return redirect("evaluation:round_detail", pk=assessment.pk)
+
+
+def round_export(request: HttpRequest, pk: int) -> HttpResponse:
+    assessment = _round(request, pk)
+    sheet = selectors.assessment_sheet(assessment)
+    return _xlsx(exports.round_workbook(sheet), exports.export_filename(f"自检自查-{assessment.name}"))
+
+
+def round_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    first = _round(request, pk)
+    candidates = (
+        selectors.assessments_visible_to(request.user)
+        .filter(campaign=first.campaign, system=first.system)
+        .exclude(pk=first.pk)
+    )
+    other_pk = request.GET.get("other", "")
+    second = candidates.filter(pk=other_pk).first() if other_pk.isdigit() else candidates.order_by("-date").first()
+    context = {"a": first, "b": second, "candidates": candidates.order_by("-date")}
+    if second is not None:
+        context.update(selectors.compare_rounds(first, second))
+    return render(request, "evaluation/round_compare.html", context)
+
+
+# ----------------------------------------------------------------------------------------------
+# Rectification list
+# ----------------------------------------------------------------------------------------------
+def _rectification_filters(request: HttpRequest) -> dict:
+    return {
+        "status": request.GET.get("status", ""),
+        "overdue": request.GET.get("overdue") == "1",
+        "query": request.GET.get("q", "").strip(),
+        "sort": request.GET.get("sort", "deadline"),
+    }
+
+
+def rectification_list(request: HttpRequest, campaign_pk: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_pk)
+    filters = _rectification_filters(request)
+    items = selectors.rectification_list(campaign=campaign, **filters)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    querystring = urlencode(
+        {
+            "status": filters["status"],
+            "overdue": "1" if filters["overdue"] else "",
+            "q": filters["query"],
+            "sort": filters["sort"],
+        }
+    )
+    return render(
+        request,
+        "evaluation/rectification_list.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "filters": filters,
+            "statuses": RectificationStatus.choices,
+            "querystring": querystring,
+            "can_change": selectors.can_change_campaign(request.user, campaign),
+        },
+    )
+
+
+def rectification_export(request: HttpRequest, campaign_pk: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_pk)
+    items = selectors.rectification_list(campaign=campaign, **_rectification_filters(request))
+    return _xlsx(exports.rectification_workbook(items), exports.export_filename("整改清单"))
+
+
+def rectification_create(request: HttpRequest, campaign_pk: int) -> HttpResponse:
+    campaign = _campaign(request, campaign_pk, change=True)
+    form = RectificationForm(request.POST or None, request.FILES or None, campaign=campaign)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        units = data.pop("responsible_units")
+        events = data.pop("proof_events")
+        problem = data.pop("problem")
+        if not data.get("proof_file"):
+            data.pop("proof_file", None)
+        services.rectification_create(
+            campaign=campaign, problem=problem, user=request.user, responsible_units=units, proof_events=events, **data
+        )
+        messages.success(request, "已添加整改事项。")
+        return redirect("evaluation:rectification_list", campaign_pk=campaign.pk)
+    return render(request, "evaluation/rectification_form.html", {"campaign": campaign, "form": form, "item": None})
+
+
+def rectification_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    item = get_object_or_404(selectors.rectifications_visible_to(request.user), pk=pk)
+    campaign = item.campaign
+    can_change = selectors.can_change_campaign(request.user, campaign)
+    if request.method == "POST" and not can_change:
+        raise PermissionDenied("只有本单位管理员或创建办可以修改整改事项")
+    form = RectificationForm(request.POST or None, request.FILES or None, instance=item, campaign=campaign)
+    # ModelForm validation assigns to the instance; the service does the saving.
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        units = data.pop("responsible_units")
+        events = data.pop("proof_events")
+        proof_file = data.pop("proof_file", None)
+        if proof_file is False:
+            data["proof_file"] = ""
+        elif proof_file:
+            data["proof_file"] = proof_file
+        services.rectification_update(
+            item=item, user=request.user, responsible_units=units, proof_events=events, **data
+        )
+        messages.success(request, "已保存整改事项。")
+        return redirect("evaluation:rectification_list", campaign_pk=campaign.pk)
+    return render(
+        request,
+        "evaluation/rectification_form.html",
+        {"campaign": campaign, "form": form, "item": item, "can_change": can_change},
+    )
+
+
+STYLE_HELP = {
+    ScoringStyle.POINTS: "0 至满分，以 0.5 分为单位",
+    ScoringStyle.GRADE: "A/B/C/D",
+    ScoringStyle.DEDUCTION: "每行一项：扣分 原因，如“0.5 未建立台账”",
+    ScoringStyle.YES_NO: "达标得满分，否则 0 分",
+}
+
+
+def system_weight(request: HttpRequest, pk: int) -> HttpResponse:
+    """赋分: save a copy of a system with points filled in (e.g. weighting a national system that has none).
+
+    Systems are shared read-only, so the weighted one is a new version; it goes through the same workbook
+    builder, parser and import service as any file, so its checks and warnings are the importer's.
+    """
+    system = get_object_or_404(selectors.systems_visible_to(request.user), pk=pk)
+    if not selectors.can_import_systems(request.user):
+        raise PermissionDenied("只有管理员或创建办可以为测评体系赋分")
+    from .scoring import to_decimal
+    from .workbook import build_workbook
+
+    snapshot = selectors.system_snapshot(system)
+    errors: dict[str, str] = {}
+    name = f"{system.name}（赋分版）"
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()[:200] or name
+        snapshot["meta"]["name"] = name
+        for key, node in _weight_nodes(snapshot):
+            raw = request.POST.get(key, "")
+            try:
+                value = to_decimal(raw, what="分值")
+            except ScoringError as exc:
+                errors[key] = str(exc)
+                node["raw"] = raw
+                continue
+            if value is not None and value < 0:
+                errors[key] = "分值不能为负数"
+                node["raw"] = raw
+                continue
+            node["points"] = value
+        total = request.POST.get("total_points", "")
+        try:
+            snapshot["meta"]["total_points"] = to_decimal(total, what="总分")
+        except ScoringError as exc:
+            errors["total_points"] = str(exc)
+        if not errors:
+            parsed = parse_workbook(build_workbook(snapshot), filename=f"{name}.xlsx")
+            if parsed.ok:
+                weighted = services.system_import(parsed=parsed, user=request.user, filename=f"{name}.xlsx")
+                for w in parsed.warnings:
+                    messages.warning(request, w)
+                messages.success(request, f"已保存赋分后的测评体系“{weighted.name}”。")
+                return redirect("evaluation:system_detail", pk=weighted.pk)
+            errors["form"] = "；".join(parsed.errors[:5])
+    return render(
+        request,
+        "evaluation/system_weight.html",
+        {"system": system, "snapshot": snapshot, "errors": errors, "name": name},
+    )
+
+
+def _weight_nodes(snapshot: dict):
+    for item in snapshot["items"]:
+        yield f"item-{item['code']}", item
+        for ind in item["indicators"]:
+            yield f"ind-{ind['code']}", ind
+            for c in ind["criteria"]:
+                yield f"crit-{c['code']}", c

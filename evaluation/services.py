@@ -1,0 +1,405 @@
+"""Every write of the evaluation app: keyword-only, typed, one transaction each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign, Task
+from ledger.models import Event
+from organizations.audit import audit_record
+from organizations.models import Organization
+
+from . import scoring
+from .models import (
+    BonusClaim,
+    BonusItem,
+    CampaignSystem,
+    Criterion,
+    EvaluationSystem,
+    Indicator,
+    Item,
+    NegativeDeclaration,
+    NegativeListItem,
+    RectificationItem,
+    RectificationStatus,
+    Score,
+    ScoringStyle,
+    SelfAssessment,
+)
+from .workbook import ParsedSystem
+
+
+class EvaluationError(ValueError):
+    """A refused write; the message is Chinese and shown to the user."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Systems
+# ----------------------------------------------------------------------------------------------
+@transaction.atomic
+def system_import(*, parsed: ParsedSystem, user: Any = None, filename: str = "") -> EvaluationSystem:
+    """Save a parsed workbook as a new system, all or nothing. Refuses a parse result that has errors."""
+    if parsed.errors:
+        raise EvaluationError("工作簿有错误，未导入")
+    meta = parsed.meta
+    grades = meta.get("grades") or {}
+    system = EvaluationSystem.objects.create(
+        name=meta["name"],
+        level=meta.get("level", ""),
+        year=meta.get("year", ""),
+        issuer=meta.get("issuer", ""),
+        total_points=meta.get("total_points"),
+        bonus_cap=meta.get("bonus_cap"),
+        notes=meta.get("notes", ""),
+        source_filename=filename[:255],
+        imported_by=user if getattr(user, "is_authenticated", False) else None,
+        **{f"grade_{k.lower()}": v for k, v in grades.items()},
+    )
+    items = Item.objects.bulk_create(
+        Item(system=system, code=i.code, name=i.name, points=i.points, order=i.order) for i in parsed.items
+    )
+    item_ids = {i.code: i.pk for i in items}
+    indicators = Indicator.objects.bulk_create(
+        Indicator(
+            system=system,
+            item_id=item_ids[i.item_code],
+            code=i.code,
+            name=i.name,
+            points=i.points,
+            methods=i.methods,
+            order=i.order,
+        )
+        for i in parsed.indicators
+    )
+    indicator_ids = {i.code: i.pk for i in indicators}
+    Criterion.objects.bulk_create(
+        Criterion(
+            system=system,
+            indicator_id=indicator_ids[c.indicator_code],
+            code=c.code,
+            text=c.text,
+            points=c.points,
+            style=c.style,
+            methods=c.methods,
+            evidence_text=c.evidence_text,
+            rule_min_dossiers=c.rule_min_dossiers,
+            rule_min_photos=c.rule_min_photos,
+            rule_slots=c.rule_slots,
+            rule_period_months=c.rule_period_months,
+            order=c.order,
+        )
+        for c in parsed.criteria
+    )
+    NegativeListItem.objects.bulk_create(
+        NegativeListItem(
+            system=system,
+            code=n.code,
+            text=n.text,
+            consequence=n.consequence,
+            deduct_points=n.deduct_points,
+            window_months=n.window_months,
+            order=n.order,
+        )
+        for n in parsed.negatives
+    )
+    BonusItem.objects.bulk_create(
+        BonusItem(system=system, code=b.code, text=b.text, max_points=b.max_points, order=b.order)
+        for b in parsed.bonuses
+    )
+    audit_record(actor=user, action="create", obj=system, details={"filename": filename, **parsed.counts()})
+    return system
+
+
+@transaction.atomic
+def campaign_system_adopt(*, campaign: Campaign, system: EvaluationSystem) -> CampaignSystem:
+    link, _ = CampaignSystem.objects.get_or_create(campaign=campaign, system=system)
+    return link
+
+
+# ----------------------------------------------------------------------------------------------
+# Tags between criteria and tasks / dossiers
+# ----------------------------------------------------------------------------------------------
+@transaction.atomic
+def task_criteria_set(*, task: Task, criteria: Iterable[Criterion]) -> None:
+    task.criteria.set(list(criteria))
+
+
+@transaction.atomic
+def event_criteria_set(*, event: Event, criteria: Iterable[Criterion]) -> None:
+    event.criteria.set(list(criteria))
+
+
+# ----------------------------------------------------------------------------------------------
+# Self-inspection
+# ----------------------------------------------------------------------------------------------
+@transaction.atomic
+def assessment_create(
+    *, campaign: Campaign, system: EvaluationSystem, name: str, date=None, user: Any = None
+) -> SelfAssessment:
+    campaign_system_adopt(campaign=campaign, system=system)
+    assessment = SelfAssessment.objects.create(
+        campaign=campaign,
+        system=system,
+        name=name.strip() or "自检自查",
+        date=date or timezone.localdate(),
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    audit_record(actor=user, action="create", obj=assessment, organization=campaign.unit)
+    return assessment
+
+
+def _ensure_open(assessment: SelfAssessment) -> None:
+    if assessment.is_locked:
+        raise EvaluationError("该轮自查已定稿，不能再修改")
+
+
+def compute_value(
+    *,
+    criterion: Criterion,
+    points: object = None,
+    grade: str = "",
+    passed: bool | None = None,
+    deductions: Iterable[Mapping[str, object]] = (),
+    percents: Mapping[str, Decimal] | None = None,
+) -> tuple[Decimal | None, list[dict[str, str]]]:
+    """The score of one criterion in its style → (value or None when nothing was entered, clean deductions)."""
+    maximum = criterion.points
+    style = criterion.style
+    clean: list[dict[str, str]] = []
+    if style == ScoringStyle.DEDUCTION:
+        parsed = scoring.parse_deductions(deductions)
+        clean = [{"points": str(d.points), "reason": d.reason} for d in parsed]
+        if maximum is None:
+            return None, clean
+        return scoring.score_deduction(maximum, parsed), clean
+    if style == ScoringStyle.GRADE:
+        if not grade:
+            return None, clean
+        if maximum is None:
+            scoring.score_grade(grade, Decimal(0), percents)  # validates the grade
+            return None, clean
+        return scoring.score_grade(grade, maximum, percents), clean
+    if style == ScoringStyle.YES_NO:
+        if passed is None:
+            return None, clean
+        return (scoring.score_yes_no(passed, maximum) if maximum is not None else None), clean
+    if points is None or (isinstance(points, str) and not points.strip()):
+        return None, clean
+    if maximum is None:
+        raise scoring.ScoringError("该标准未设分值，只能填写说明")
+    return scoring.score_points(points, maximum), clean
+
+
+@transaction.atomic
+def score_save(
+    *,
+    assessment: SelfAssessment,
+    criterion: Criterion,
+    user: Any = None,
+    points: object = None,
+    grade: str = "",
+    passed: bool | None = None,
+    deductions: Iterable[Mapping[str, object]] = (),
+    comment: str = "",
+    evidence_events: Iterable[Event] | None = None,
+) -> Score:
+    """Score one criterion of an open round in the criterion's style (raises ScoringError / EvaluationError)."""
+    _ensure_open(assessment)
+    if criterion.system_id != assessment.system_id:
+        raise EvaluationError("该标准不属于本轮自查的测评体系")
+    system = assessment.system
+    value, clean = compute_value(
+        criterion=criterion,
+        points=points,
+        grade=grade,
+        passed=passed,
+        deductions=deductions,
+        percents=system.grade_percents,
+    )
+    entered_points = None
+    if criterion.style == ScoringStyle.POINTS and value is not None:
+        entered_points = value
+    score, _ = Score.objects.update_or_create(
+        assessment=assessment,
+        criterion=criterion,
+        defaults={
+            "points": entered_points,
+            "grade": (grade or "").upper() if criterion.style == ScoringStyle.GRADE else "",
+            "passed": passed if criterion.style == ScoringStyle.YES_NO else None,
+            "deductions": clean,
+            "value": value,
+            "comment": comment.strip(),
+            "updated_by": user if getattr(user, "is_authenticated", False) else None,
+        },
+    )
+    if evidence_events is not None:
+        events = list(evidence_events)
+        if any(e.campaign_id != assessment.campaign_id for e in events):
+            raise EvaluationError("佐证档案须属于本创建活动")
+        score.evidence_events.set(events)
+    audit_record(
+        actor=user,
+        action="update",
+        obj=score,
+        organization=assessment.campaign.unit,
+        details={"criterion": criterion.code, "value": str(value) if value is not None else None},
+    )
+    return score
+
+
+@transaction.atomic
+def bonus_claim_save(*, assessment: SelfAssessment, bonus_item: BonusItem, points: object, note: str = "") -> None:
+    _ensure_open(assessment)
+    if bonus_item.system_id != assessment.system_id:
+        raise EvaluationError("该加分项目不属于本轮自查的测评体系")
+    value = scoring.to_decimal(points, what="加分")
+    if value is None or value == 0:
+        BonusClaim.objects.filter(assessment=assessment, bonus_item=bonus_item).delete()
+        return
+    if value < 0:
+        raise scoring.ScoringError("加分不能为负数")
+    if value > bonus_item.max_points:
+        raise scoring.ScoringError(f"加分不能超过该项最高分 {scoring.format_points(bonus_item.max_points)} 分")
+    BonusClaim.objects.update_or_create(
+        assessment=assessment, bonus_item=bonus_item, defaults={"points": scoring.quantize(value), "note": note}
+    )
+
+
+@transaction.atomic
+def negative_declare(*, assessment: SelfAssessment, item: NegativeListItem, occurred: bool, note: str = "") -> None:
+    _ensure_open(assessment)
+    if item.system_id != assessment.system_id:
+        raise EvaluationError("该负面清单条目不属于本轮自查的测评体系")
+    NegativeDeclaration.objects.update_or_create(
+        assessment=assessment, item=item, defaults={"occurred": occurred, "note": note.strip()}
+    )
+
+
+@transaction.atomic
+def assessment_lock(*, assessment: SelfAssessment, user: Any = None) -> SelfAssessment:
+    if not assessment.is_locked:
+        assessment.is_locked = True
+        assessment.locked_at = timezone.now()
+        assessment.save(update_fields=["is_locked", "locked_at"])
+        audit_record(
+            actor=user, action="update", obj=assessment, organization=assessment.campaign.unit, details={"locked": True}
+        )
+    return assessment
+
+
+# ----------------------------------------------------------------------------------------------
+# Rectification list
+# ----------------------------------------------------------------------------------------------
+RECTIFICATION_FIELDS = (
+    "problem",
+    "measure",
+    "responsible_person",
+    "deadline",
+    "status",
+    "proof_links",
+    "verification_note",
+)
+
+
+@transaction.atomic
+def rectification_create(
+    *,
+    campaign: Campaign,
+    problem: str,
+    user: Any = None,
+    responsible_units: Iterable[Organization] = (),
+    proof_events: Iterable[Event] = (),
+    **fields: Any,
+) -> RectificationItem:
+    unknown = set(fields) - {*RECTIFICATION_FIELDS, "assessment", "criterion", "points_lost", "proof_file"}
+    if unknown:
+        raise TypeError(f"unknown fields {unknown}")
+    if not problem.strip():
+        raise EvaluationError("请填写存在问题")
+    item = RectificationItem.objects.create(
+        campaign=campaign,
+        problem=problem.strip(),
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        **fields,
+    )
+    _set_rectification_links(item, responsible_units, proof_events)
+    audit_record(actor=user, action="create", obj=item, organization=campaign.unit)
+    return item
+
+
+def _set_rectification_links(item: RectificationItem, units: Iterable[Organization], events: Iterable[Event]) -> None:
+    units, events = list(units), list(events)
+    unit_path = item.campaign.unit.path
+    if any(not u.path.startswith(unit_path) for u in units):
+        raise EvaluationError("责任单位须属于本单位")
+    if any(e.campaign_id != item.campaign_id for e in events):
+        raise EvaluationError("佐证档案须属于本创建活动")
+    item.responsible_units.set(units)
+    item.proof_events.set(events)
+
+
+@transaction.atomic
+def rectification_from_score(
+    *, assessment: SelfAssessment, criterion: Criterion, user: Any = None
+) -> RectificationItem:
+    """One click from a criterion scored below full: prefilled with the points lost and the scorer's comment."""
+    score = Score.objects.filter(assessment=assessment, criterion=criterion).first()
+    if score is None or score.value is None or criterion.points is None:
+        raise EvaluationError("该标准尚未评分，不能生成整改事项")
+    lost = scoring.quantize(criterion.points - score.value)
+    if lost <= 0:
+        raise EvaluationError("该标准已得满分，无需整改")
+    existing = RectificationItem.objects.filter(assessment=assessment, criterion=criterion).first()
+    if existing is not None:
+        return existing
+    problem = f"{criterion.code} {criterion.text}：失{scoring.format_points(lost)}分"
+    if score.comment:
+        problem += f"（{score.comment}）"
+    return rectification_create(
+        campaign=assessment.campaign,
+        problem=problem,
+        user=user,
+        assessment=assessment,
+        criterion=criterion,
+        points_lost=lost,
+        status=RectificationStatus.PENDING,
+    )
+
+
+@transaction.atomic
+def rectification_update(
+    *,
+    item: RectificationItem,
+    user: Any = None,
+    responsible_units: Iterable[Organization] | None = None,
+    proof_events: Iterable[Event] | None = None,
+    **fields: Any,
+) -> RectificationItem:
+    allowed = {*RECTIFICATION_FIELDS, "proof_file"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown fields {unknown}")
+    if "problem" in fields and not str(fields["problem"]).strip():
+        raise EvaluationError("请填写存在问题")
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.save(update_fields=[*fields, "updated_at"])
+    if responsible_units is not None or proof_events is not None:
+        _set_rectification_links(
+            item,
+            responsible_units if responsible_units is not None else item.responsible_units.all(),
+            proof_events if proof_events is not None else item.proof_events.all(),
+        )
+    audit_record(
+        actor=user,
+        action="update",
+        obj=item,
+        organization=item.campaign.unit,
+        details={k: str(v) for k, v in fields.items() if k != "proof_file"},
+    )
+    return item
