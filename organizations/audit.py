@@ -15,6 +15,10 @@ ACTION_LABELS = {
     "revoke": "撤销角色",
     "password_reset": "重置密码",
     "move": "调整上级",
+    "confirm": "确认",
+    "return": "退回",
+    "import": "导入",
+    "lock": "定稿",
 }
 
 
