@@ -29,8 +29,7 @@ def _sign_in(browser: Browser, live_server, username: str, viewport: dict, reque
 
 
 def test_office_imports_plan_and_liaison_reports(browser: Browser, live_server):
-    if not ECOLOGY.exists():
-        pytest.skip("shared plan not present")
+    assert ECOLOGY.exists(), f"shared plan missing: {ECOLOGY}"
     world = build_world()
     requests: list[str] = []
     ARTIFACTS.mkdir(exist_ok=True)

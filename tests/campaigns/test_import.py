@@ -189,8 +189,7 @@ def test_confirm_is_all_or_nothing(world):
 
 
 def test_cli_json_shape_on_ecology_plan(world, capsys):
-    if not ECOLOGY.exists():
-        pytest.skip("shared plan not present")
+    assert ECOLOGY.exists(), f"shared plan missing: {ECOLOGY}"
     call_command("import_plan", str(ECOLOGY), "--unit", world.unit_a.code, "--dry-run", "--json")
     out = json.loads(capsys.readouterr().out)
     assert set(out) == {"phases", "tasks", "units", "unmatched_units"}
@@ -208,8 +207,7 @@ def test_cli_json_shape_on_ecology_plan(world, capsys):
 
 
 def test_cli_imports_yearly_plan(world, capsys):
-    if not YEARLY.exists():
-        pytest.skip("shared plan not present")
+    assert YEARLY.exists(), f"shared plan missing: {YEARLY}"
     call_command("import_plan", str(YEARLY), "--unit", world.unit_a.code, "--json")
     out = json.loads(capsys.readouterr().out)
     assert out["units"] == ["****", "各同创单位", "机关各科室", "局属各支部", "服务中心"]
@@ -227,8 +225,7 @@ def test_cli_imports_yearly_plan(world, capsys):
 
 
 def test_cli_into_existing_campaign(world, capsys):
-    if not ECOLOGY.exists():
-        pytest.skip("shared plan not present")
+    assert ECOLOGY.exists(), f"shared plan missing: {ECOLOGY}"
     from tests.factories import CampaignFactory
 
     campaign = CampaignFactory(unit=world.unit_a, start_year=2020, end_year=2022)
@@ -300,8 +297,7 @@ def _preview_post_data(ctx, unit) -> dict:
 def test_one_choice_per_name_applies_to_every_task(client, world):
     """GIVEN the 2022 plan, whose 25 tasks name masked leads ("****") WHEN the office maps "****" once to its
     department and drops "局属各支部" THEN every task that named them follows; a task changed by hand keeps its own."""
-    if not YEARLY.exists():
-        pytest.skip("shared plan not present")
+    assert YEARLY.exists(), f"shared plan missing: {YEARLY}"
     client.force_login(world.users["a_office"])
     text = YEARLY.read_text(encoding="utf-8")
     ctx = client.post(
@@ -329,8 +325,7 @@ def test_one_choice_per_name_applies_to_every_task(client, world):
 
 
 def test_preview_leadership_can_be_corrected(client, world):
-    if not ECOLOGY.exists():
-        pytest.skip("shared plan not present")
+    assert ECOLOGY.exists(), f"shared plan missing: {ECOLOGY}"
     client.force_login(world.users["a_office"])
     text = ECOLOGY.read_text(encoding="utf-8")
     ctx = client.post(

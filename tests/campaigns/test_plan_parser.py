@@ -15,8 +15,7 @@ PLANS = Path(settings.BASE_DIR).parent / "shared" / "domain" / "plans"
 
 def _plan(name: str):
     path = PLANS / name
-    if not path.exists():
-        pytest.skip(f"shared plan {name} not present")
+    assert path.exists(), f"shared plan missing: {path}"
     return parse_plan(path.read_text(encoding="utf-8"))
 
 
