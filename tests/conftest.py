@@ -139,6 +139,25 @@ def world(db) -> World:
 
 
 # ----------------------------------------------------------------------------------------------
+# A real Celery worker
+# ----------------------------------------------------------------------------------------------
+@pytest.fixture
+def celery_worker():
+    """A worker thread consuming from the real Redis broker; tasks are not eager while it runs."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10) as w:
+            yield w
+    finally:
+        app.conf.task_always_eager = eager
+
+
+# ----------------------------------------------------------------------------------------------
 # Browser (Debian's chromium; `playwright install` cannot download here)
 # ----------------------------------------------------------------------------------------------
 CHROMIUM = "/usr/bin/chromium"

@@ -1,7 +1,6 @@
 """A real Celery worker on Redis runs a task and hands its result back."""
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
 
@@ -9,18 +8,6 @@ from config.celery import app
 from dashboards.tasks import health_check
 from tests.conftest import SERVICE_NOTES
 from tests.factories import OrganizationFactory
-
-
-@pytest.fixture
-def celery_worker():
-    """A worker thread consuming from the real Redis broker (tasks are not eager while it runs)."""
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10) as w:
-            yield w
-    finally:
-        app.conf.task_always_eager = eager
 
 
 @pytest.mark.worker

@@ -5,27 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
-from config.celery import app
 from ledger import services
 from ledger.models import EvidenceFile, Slot
 from tests.conftest import build_world
 from tests.factories import CampaignFactory, EventFactory
 
 from . import samples
-
-
-@pytest.fixture
-def celery_worker():
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10) as w:
-            yield w
-    finally:
-        app.conf.task_always_eager = eager
 
 
 @pytest.mark.worker
