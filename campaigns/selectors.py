@@ -19,18 +19,7 @@ def campaigns_visible_to(user: Any) -> QuerySet[Campaign]:
 
 def campaigns_changeable_by(user: Any) -> QuerySet[Campaign]:
     """Campaigns whose plan and task list the user may edit: admin/创建办 of the unit (not liaisons, not city)."""
-    scope = get_scope(user)
-    unit_paths = [
-        m.organization.path
-        for m in scope.memberships
-        if m.role in ("admin", "office") and m.organization.kind != "office"
-    ]
-    if not unit_paths:
-        return Campaign.objects.none()
-    q = Q()
-    for p in unit_paths:
-        q |= Q(unit__path__startswith=p)
-    return Campaign.objects.filter(q).select_related("unit")
+    return scope_filter(Campaign.objects.all(), user, "unit", action="administer").select_related("unit")
 
 
 def tasks_visible_to(user: Any) -> QuerySet[Task]:

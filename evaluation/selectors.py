@@ -20,9 +20,10 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from campaigns.models import Campaign, Task
+from campaigns.selectors import campaigns_changeable_by, campaigns_visible_to
 from ledger.models import Event
-from organizations.models import OrganizationKind, Role
-from organizations.scoping import context_units_for, get_scope, scope_filter
+from organizations.models import Role
+from organizations.scoping import get_scope, scope_filter
 
 from . import scoring
 from .models import (
@@ -53,25 +54,6 @@ def systems_visible_to(user: Any) -> QuerySet[EvaluationSystem]:
 
 def can_import_systems(user: Any) -> bool:
     return any(m.role in (Role.ADMIN, Role.OFFICE) for m in get_scope(user).memberships)
-
-
-def campaigns_visible_to(user: Any) -> QuerySet[Campaign]:
-    return Campaign.objects.filter(unit__in=context_units_for(user)).select_related("unit")
-
-
-def campaigns_changeable_by(user: Any) -> QuerySet[Campaign]:
-    """Admin/创建办 of the unit (or above it, below an office): never liaisons, never the city office."""
-    paths = [
-        m.organization.path
-        for m in get_scope(user).memberships
-        if m.role in (Role.ADMIN, Role.OFFICE) and m.organization.kind != OrganizationKind.OFFICE
-    ]
-    if not paths:
-        return Campaign.objects.none()
-    q = Q()
-    for p in paths:
-        q |= Q(unit__path__startswith=p)
-    return Campaign.objects.filter(q)
 
 
 def can_change_campaign(user: Any, campaign: Campaign) -> bool:

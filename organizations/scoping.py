@@ -27,6 +27,8 @@ from .models import Membership, Organization, OrganizationKind, Role
 
 ALL_ROLES = frozenset(Role.values)
 CONTENT_CHANGE_ROLES = frozenset({Role.ADMIN, Role.OFFICE, Role.LIAISON})
+# Running a unit's campaign (plan, task list, reviews, scoring): 管理员 and 创建办 of the unit, never liaisons.
+ADMINISTER_ROLES = frozenset({Role.ADMIN, Role.OFFICE})
 MANAGE_ROLES = frozenset({Role.ADMIN})
 
 
@@ -37,6 +39,7 @@ class Scope:
     memberships: tuple[Membership, ...] = ()
     view_paths: tuple[str, ...] = ()
     change_paths: tuple[str, ...] = ()
+    administer_paths: tuple[str, ...] = ()
     manage_paths: tuple[str, ...] = ()
     context_unit_ids: frozenset[int] = field(default_factory=frozenset)
 
@@ -64,7 +67,7 @@ def get_scope(user: object) -> Scope:
     memberships = tuple(
         Membership.objects.filter(user=user).select_related("organization").order_by("organization__path", "role")
     )
-    view, change, manage = [], [], []
+    view, change, administer, manage = [], [], [], []
     context_units: set[int] = set()
     for m in memberships:
         org = m.organization
@@ -73,6 +76,8 @@ def get_scope(user: object) -> Scope:
             manage.append(org.path)
         if m.role in CONTENT_CHANGE_ROLES and org.kind != OrganizationKind.OFFICE:
             change.append(org.path)
+        if m.role in ADMINISTER_ROLES and org.kind != OrganizationKind.OFFICE:
+            administer.append(org.path)
         # Ancestors (and self) that may be units: a department's people read their unit's campaign.
         context_units.update(org.ancestor_ids)
         context_units.add(org.pk)
@@ -80,6 +85,7 @@ def get_scope(user: object) -> Scope:
         memberships=memberships,
         view_paths=_roots(view),
         change_paths=_roots(change),
+        administer_paths=_roots(administer),
         manage_paths=_roots(manage),
         context_unit_ids=frozenset(context_units),
     )
@@ -98,10 +104,16 @@ def scope_filter(queryset: QuerySet, user: object, organization_field: str = "",
 
     `organization_field` is the lookup from the queryset's model to an Organization ("" when the
     queryset is of organisations itself, "organization", "event__organization", ...).
-    `action` is "view", "change" or "manage".
+    `action` is "view", "change", "administer" (run the unit's campaign: 管理员/创建办, not liaisons) or "manage"
+    (the tree and its people).
     """
     scope = get_scope(user)
-    paths = {"view": scope.view_paths, "change": scope.change_paths, "manage": scope.manage_paths}[action]
+    paths = {
+        "view": scope.view_paths,
+        "change": scope.change_paths,
+        "administer": scope.administer_paths,
+        "manage": scope.manage_paths,
+    }[action]
     prefix = f"{organization_field}__" if organization_field else ""
     return queryset.filter(_path_q(paths, prefix))
 
@@ -128,6 +140,10 @@ def can_view(user: object, organization: Organization) -> bool:
 
 def can_change(user: object, organization: Organization) -> bool:
     return any(organization.path.startswith(p) for p in get_scope(user).change_paths)
+
+
+def can_administer(user: object, organization: Organization) -> bool:
+    return any(organization.path.startswith(p) for p in get_scope(user).administer_paths)
 
 
 def can_manage(user: object, organization: Organization) -> bool:

@@ -124,3 +124,15 @@ def test_subtree_query_is_one_query_on_a_large_tree(django_assert_num_queries):
     MembershipFactory(user=user, organization=units[3], role=Role.ADMIN)
     with django_assert_num_queries(2):
         assert organizations_visible_to(user).count() == 100
+
+
+def test_administer_is_for_admin_and_office_of_a_unit_only(world):
+    """GIVEN every role WHEN asked who runs unit A's campaign THEN its 管理员 and 创建办, not liaisons or the city."""
+    from organizations.scoping import can_administer
+
+    runners = {actor for actor, user in world.users.items() if user and can_administer(user, world.unit_a)}
+    assert runners == {"a_admin", "a_office"}
+    assert can_administer(world.user("a_office"), world.dept_a)
+    assert not can_administer(world.user("a_liaison"), world.dept_a)
+    units = scope_filter(Organization.objects.all(), world.user("a_admin"), action="administer")
+    assert set(units.values_list("code", flat=True)) == {"t-a", "t-a-bgs", "t-a-tc"}
