@@ -10,10 +10,8 @@ from campaigns.models import TaskStatus
 from campaigns.selectors import tasks_for_department
 from ledger.models import EventStatus
 from ledger.selectors import events_changeable_by
-from organizations.models import Membership, OrganizationKind, Role
+from organizations.models import Membership, OrganizationKind
 from organizations.scoping import get_scope, organizations_visible_to
-
-REVIEW_ROLES = {Role.ADMIN, Role.OFFICE}
 
 
 @dataclass(frozen=True)
@@ -35,9 +33,7 @@ def workbench_for(*, user: object) -> Workbench:
 
     todo: dict[str, int] = {}
     can_write = bool(scope.change_paths)
-    can_review = any(
-        m.role in REVIEW_ROLES and m.organization.kind != OrganizationKind.OFFICE for m in scope.memberships
-    )
+    can_review = bool(scope.administer_paths)
     if can_write:
         today = timezone.localdate()
         open_q = ~Q(status=TaskStatus.DONE)

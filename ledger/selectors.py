@@ -8,8 +8,8 @@ from django.db.models import Count, Q, QuerySet
 
 from campaigns.models import Campaign
 from campaigns.selectors import campaigns_visible_to
-from organizations.models import Organization, OrganizationKind, Role
-from organizations.scoping import can_change, has_role, scope_filter
+from organizations.models import Organization, OrganizationKind
+from organizations.scoping import can_administer, can_change, scope_filter
 
 from .models import Event, EventStatus, EvidenceFile, MediaReport, Slot
 
@@ -141,8 +141,8 @@ def can_edit_event(user: object, event: Event) -> bool:
 
 def can_review_event(user: object, event: Event) -> bool:
     """创建办 and admins of the unit send back and archive; liaisons and leaders do not."""
-    return can_change(user, event.organization) and has_role(user, event.organization, {Role.OFFICE, Role.ADMIN})
+    return can_administer(user, event.organization)
 
 
 def can_manage_ledger(user: object, campaign: Campaign) -> bool:
-    return can_change(user, campaign.unit) and has_role(user, campaign.unit, {Role.OFFICE, Role.ADMIN})
+    return can_administer(user, campaign.unit)

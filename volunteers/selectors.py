@@ -22,7 +22,7 @@ from .models import (
     VolunteerTargets,
     star_level,
 )
-from .services import CONFIRM_ROLES, campaign_for
+from .services import campaign_for
 
 ZERO = Decimal("0")
 HOURS = DecimalField(max_digits=8, decimal_places=1)
@@ -172,21 +172,9 @@ def activity_records(*, activity: ServiceActivity, user: object) -> QuerySet[Ser
     )
 
 
-def _confirm_q(user: object, prefix: str) -> Q:
-    paths = {
-        m.organization.path
-        for m in get_scope(user).memberships
-        if m.role in CONFIRM_ROLES and m.organization.kind != OrganizationKind.OFFICE
-    }
-    q = Q(pk__in=[])
-    for path in paths:
-        q |= Q(**{f"{prefix}path__startswith": path})
-    return q
-
-
 def records_to_confirm(*, user: object, status: str = RecordStatus.PENDING) -> QuerySet[ServiceRecord]:
     """Records waiting for this user's decision: those of volunteers in units where they are 创建办 or 管理员."""
-    qs = ServiceRecord.objects.filter(_confirm_q(user, "volunteer__organization__"))
+    qs = scope_filter(ServiceRecord.objects.all(), user, "volunteer__organization", action="administer")
     if status:
         qs = qs.filter(status=status)
     return qs.select_related(
@@ -204,9 +192,7 @@ def records_for_export(*, user: object, year: int | None = None) -> QuerySet[Ser
 
 
 def user_can_confirm_somewhere(user: object) -> bool:
-    return any(
-        m.role in CONFIRM_ROLES and m.organization.kind != OrganizationKind.OFFICE for m in get_scope(user).memberships
-    )
+    return bool(get_scope(user).administer_paths)
 
 
 def memberships_for(user: object) -> tuple[Membership, ...]:

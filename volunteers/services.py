@@ -15,8 +15,8 @@ from campaigns.models import Campaign
 from ledger import services as ledger_services
 from ledger.models import EventCategory
 from organizations.audit import audit_record
-from organizations.models import Organization, OrganizationKind, Role
-from organizations.scoping import can_change, has_role, unit_of
+from organizations.models import Organization, OrganizationKind
+from organizations.scoping import can_administer, unit_of
 
 from .imports import ImportPlan
 from .models import (
@@ -30,8 +30,6 @@ from .models import (
     Volunteer,
     VolunteerTargets,
 )
-
-CONFIRM_ROLES = frozenset({Role.OFFICE, Role.ADMIN})
 
 
 class VolunteerError(ValueError):
@@ -63,7 +61,7 @@ def hours_problem(hours: object, max_hours: Decimal = DEFAULT_MAX_HOURS) -> str:
 
 def can_confirm(user: object, organization: Organization) -> bool:
     """创建办 (or the unit's admin) of the unit that holds `organization`; never a city office."""
-    return can_change(user, organization) and has_role(user, organization, CONFIRM_ROLES)
+    return can_administer(user, organization)
 
 
 def campaign_for(organization: Organization, year: int) -> Campaign | None:
