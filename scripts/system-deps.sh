@@ -2,13 +2,14 @@
 # Installs the Debian packages the app and its test suite need, when missing.
 # Usage: scripts/system-deps.sh [run|test]
 #   run  — WeasyPrint libraries and CJK fonts (enough for `make run`)
-#   test — additionally chromium, poppler-utils, PostgreSQL and Redis servers
+#   test — additionally chromium, poppler-utils, PostgreSQL and Redis servers, and LibreOffice Calc (headless)
+#          so the ledger workbook is checked by a second spreadsheet program
 # As root it installs with apt-get; otherwise it only reports what is missing.
 set -euo pipefail
 
 mode=${1:-run}
 run_pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
-test_pkgs=(poppler-utils chromium postgresql redis-server)
+test_pkgs=(poppler-utils chromium postgresql redis-server libreoffice-calc-nogui)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

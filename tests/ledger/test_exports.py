@@ -22,6 +22,7 @@ from django.urls import reverse
 from ledger import services
 from ledger.exports import safe_text
 from ledger.models import Event, Slot
+from tests.conftest import IN_CI
 from tests.factories import EventFactory, TaskFactory
 
 from . import samples
@@ -102,6 +103,8 @@ def test_workbook_opens_in_openpyxl_with_rows_matching_the_database(tmp_path, ca
 
 def test_workbook_converts_in_libreoffice_headless_where_installed(tmp_path, campaign_a, year_of_dossiers):
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    # `make test` installs it (scripts/system-deps.sh); only a developer's machine without root may lack it.
+    assert soffice or not IN_CI, "CI=true but LibreOffice is missing: scripts/system-deps.sh test installs it"
     if soffice is None:
         pytest.skip("LibreOffice (soffice) is not installed here")
     path = tmp_path / "ledger.xlsx"
