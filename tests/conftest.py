@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,6 +19,19 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # Lines the service tests leave for the end of the run (e.g. the Celery worker's answer), so the CI log shows them.
 SERVICE_NOTES: list[str] = []
+
+
+# The real documents the tests read (other people's writing, never copied into the project) sit beside the checkout.
+SHARED_DIR = Path(__file__).resolve().parent.parent.parent / "shared"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not (SHARED_DIR / "domain").is_dir():
+        pytest.exit(
+            f"测试需要项目旁的共享资料目录 {SHARED_DIR}（含 domain/ 下的真实方案与测评体系），但它不存在。"
+            f" The suite reads real documents from {SHARED_DIR}; put shared/ beside the checkout.",
+            returncode=4,
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -35,9 +49,22 @@ def pytest_terminal_summary(terminalreporter) -> None:
             terminalreporter.write_line(line)
 
 
+def _needs_database(item: pytest.Item) -> bool:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(item.get_closest_marker("django_db")) or bool(
+        fixtures & {"db", "transactional_db", "live_server", "django_db_setup", "world", "client", "admin_client"}
+    )
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _require_real_services_in_ci(django_db_setup, django_db_blocker) -> None:
-    """With CI=true the suite must run on PostgreSQL with Redis reachable; otherwise stop, don't skip."""
+def _require_real_services_in_ci(request: pytest.FixtureRequest, django_db_blocker) -> None:
+    """With CI=true the suite must run on PostgreSQL with Redis reachable; otherwise stop, don't skip.
+
+    A run whose tests need no database (a parser test file alone, say) creates no test database at all.
+    """
+    if not any(_needs_database(item) for item in request.session.items):
+        return
+    request.getfixturevalue("django_db_setup")
     with django_db_blocker.unblock():
         vendor = connection.vendor
         connection.ensure_connection()

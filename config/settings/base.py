@@ -114,6 +114,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Every key the app writes to Redis itself (token buckets, locks) starts with this; the test run makes it unique.
+REDIS_KEY_PREFIX = env("REDIS_KEY_PREFIX", default="wenming:")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 # Without Redis, tasks run in-process at once and their errors propagate to the caller.

@@ -1,7 +1,17 @@
 """The test suite. `make test` points DATABASE_URL at PostgreSQL and REDIS_URL at Redis."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, DATABASES, env
+
+# One id per test run, inherited by the processes the run starts (workers, servers), so two runs on one machine
+# use their own test database, Celery queue and Redis keys and cannot clash.
+TEST_RUN_ID = os.environ.setdefault("WENMING_TEST_RUN_ID", f"{os.getpid()}")
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": f"test_wenming_{TEST_RUN_ID}"}
+CELERY_TASK_DEFAULT_QUEUE = f"wenming-test-{TEST_RUN_ID}"
+REDIS_KEY_PREFIX = f"wenming-test-{TEST_RUN_ID}:"
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdef"
