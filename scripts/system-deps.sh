@@ -33,5 +33,18 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "安装系统软件包：${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Another apt (unattended-upgrades, a second run) may hold the dpkg or lists lock: wait for it (apt's own lock
+# timeout) and retry, instead of failing at once.
+lock_wait=${APT_LOCK_TIMEOUT:-600}
+apt_opts=(-o "DPkg::Lock::Timeout=$lock_wait" -o "Acquire::Retries=3")
+retry() {
+  local n=1
+  until "$@"; do
+    [ "$n" -ge "${APT_RETRIES:-12}" ] && { echo "系统软件包安装失败（已重试 $n 次）：$*" >&2; return 1; }
+    local pause=$((n * ${APT_RETRY_STEP:-10})); [ "$pause" -gt 30 ] && pause=30
+    echo "apt 暂不可用（可能有其他安装进程占用锁），$pause 秒后重试…" >&2
+    sleep "$pause"; n=$((n + 1))
+  done
+}
+retry apt-get "${apt_opts[@]}" update -qq
+retry apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
