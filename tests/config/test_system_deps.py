@@ -18,7 +18,9 @@ def _fake_bin(tmp_path: Path, *, lock_failures: int) -> Path:
         f'count_file="{tmp_path}/count"\n'
         'n=$(cat "$count_file" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "$count_file"\n'
         f'echo "$*" >> "{tmp_path}/calls"\n'
-        f'if [ "$n" -le {lock_failures} ]; then echo "E: Could not get lock /var/lib/apt/lists/lock" >&2; exit 100; fi\n'
+        f'if [ "$n" -le {lock_failures} ]; then\n'
+        '  echo "E: Could not get lock /var/lib/apt/lists/lock" >&2; exit 100\n'
+        "fi\n"
         "exit 0\n"
     )
     (bin_dir / "dpkg-query").write_text("#!/usr/bin/env bash\nexit 1\n")
@@ -40,7 +42,7 @@ def _run(tmp_path: Path, lock_failures: int, retries: int) -> subprocess.Complet
 
 
 def test_a_held_apt_lock_is_waited_for_and_retried(tmp_path):
-    """GIVEN another apt holds the lock for the first two attempts WHEN the script installs THEN it retries and succeeds."""
+    """GIVEN another apt holds the lock for two attempts WHEN the script installs THEN it retries and succeeds."""
     result = _run(tmp_path, lock_failures=2, retries=12)
     assert result.returncode == 0, result.stderr
     calls = (tmp_path / "calls").read_text().splitlines()
