@@ -18,7 +18,7 @@ $(VENV)/.stamp-run: requirements.txt
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-$(VENV)/.stamp-dev: $(VENV)/.stamp-run requirements-dev.txt
+$(VENV)/.stamp-dev: $(VENV)/.stamp-run requirements-dev.txt requirements-ocr.txt
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
@@ -52,7 +52,7 @@ vendor:
 	bash scripts/vendor.sh
 
 worker: venv
-	$(BIN)/celery -A config worker -l INFO
+	$(BIN)/celery -A config worker -l INFO -Q default,pdf,ocr,notify
 
 beat: venv
 	$(BIN)/celery -A config beat -l INFO -S django_celery_beat.schedulers:DatabaseScheduler

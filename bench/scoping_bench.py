@@ -49,9 +49,9 @@ def main() -> None:
     Organization.objects.bulk_update(created, ["path", "depth"], batch_size=1000)
 
     unit_admin = services.user_create(username="bench-unit", password=None)
-    services.membership_grant(user=unit_admin, organization=units[50], role=Role.ADMIN)
+    services.membership_grant(user=unit_admin, organization=units[50], role=Role.ADMIN, actor=None)
     city = services.user_create(username="bench-city", password=None)
-    services.membership_grant(user=city, organization=root, role=Role.LEADER)
+    services.membership_grant(user=city, organization=root, role=Role.LEADER, actor=None)
 
     results = {"nodes": Organization.objects.filter(path__startswith=root.path).count(), "vendor": connection.vendor}
     for label, user in (("unit_admin", unit_admin), ("city_office", city)):

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Campaign, LeadershipMember, Phase, ProgressReport, Task
+from .models import Campaign, LeadershipMember, Phase, ProgressReport, ReminderSettings, Task, Urge
 
 
 class PhaseInline(admin.TabularInline):
@@ -57,3 +57,21 @@ class ProgressReportAdmin(admin.ModelAdmin):
     list_select_related = ["task", "organization", "author"]
     raw_id_fields = ["task"]
     autocomplete_fields = ["organization", "author"]
+
+
+@admin.register(ReminderSettings)
+class ReminderSettingsAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "due_soon_days", "overdue_repeat_days", "escalate_office_days", "digest_enabled"]
+    list_filter = ["digest_enabled", "overdue_enabled", "due_soon_enabled"]
+    search_fields = ["campaign__title"]
+    list_select_related = ["campaign"]
+    raw_id_fields = ["campaign", "updated_by"]
+
+
+@admin.register(Urge)
+class UrgeAdmin(admin.ModelAdmin):
+    list_display = ["on_date", "campaign", "content_type", "object_id", "urged_by", "recipient_count", "text"]
+    list_filter = ["on_date", "content_type"]
+    search_fields = ["text", "campaign__title"]
+    list_select_related = ["campaign", "urged_by", "content_type"]
+    raw_id_fields = ["campaign", "urged_by"]

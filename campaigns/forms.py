@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
+from organizations.field_ranges import refuse_implausible_dates
 from organizations.models import Organization, User
+from organizations.query_params import MAX_YEAR, MIN_YEAR
 
 from .models import Campaign, CampaignLevel, CampaignStatus, Phase, Recurrence, Task, TaskStatus
 
@@ -22,7 +25,13 @@ class CampaignForm(forms.ModelForm):
         if units is not None:
             self.fields["unit"].queryset = units
         if self.instance.pk:
+            # The unit cannot change: offer only it, so the page never lists every organisation of the platform.
+            self.fields["unit"].queryset = Organization.objects.filter(pk=self.instance.unit_id)
             self.fields["unit"].disabled = True
+        for name in ("start_year", "end_year"):
+            self.fields[name].min_value, self.fields[name].max_value = MIN_YEAR, MAX_YEAR
+            self.fields[name].validators += [MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
+            self.fields[name].widget.attrs.update(min=MIN_YEAR, max=MAX_YEAR)
         for f in self.fields.values():
             f.widget.attrs.setdefault("class", "form-select" if isinstance(f.widget, forms.Select) else "form-control")
 
@@ -45,6 +54,7 @@ class TaskForm(forms.ModelForm):
             "cooperating_units",
             "responsible_people",
             "phase",
+            "start_date",
             "due_date",
             "recurrence",
             "target_text",
@@ -55,6 +65,7 @@ class TaskForm(forms.ModelForm):
         widgets = {
             "content": forms.Textarea(attrs={"rows": 4}),
             "due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "lead_units": forms.SelectMultiple(attrs={"size": 6}),
             "cooperating_units": forms.SelectMultiple(attrs={"size": 6}),
             "responsible_people": forms.SelectMultiple(attrs={"size": 4}),
@@ -62,6 +73,7 @@ class TaskForm(forms.ModelForm):
 
     def __init__(self, *args, campaign: Campaign, **kwargs):
         super().__init__(*args, **kwargs)
+        refuse_implausible_dates(self, "start_date", "due_date")
         orgs = Organization.objects.filter(path__startswith=campaign.unit.path).order_by("path")
         self.fields["lead_units"].queryset = orgs
         self.fields["cooperating_units"].queryset = orgs
@@ -113,7 +125,8 @@ class PlanUploadForm(forms.Form):
     level = forms.ChoiceField(label="级别", choices=CampaignLevel.choices, initial=CampaignLevel.CITY)
     start_year = forms.IntegerField(label="起始年度", min_value=2000, max_value=2100, required=False)
     end_year = forms.IntegerField(label="结束年度", min_value=2000, max_value=2100, required=False)
-    text = forms.CharField(label="粘贴方案全文", widget=forms.Textarea(attrs={"rows": 10}), required=False)
+    # Kept as pasted (not stripped): it is stored as the campaign's plan text.
+    text = forms.CharField(label="粘贴方案全文", widget=forms.Textarea(attrs={"rows": 10}), required=False, strip=False)
     file = forms.FileField(
         label="或上传 .txt / .docx 文件",
         required=False,
@@ -210,6 +223,10 @@ class PhaseForm(forms.ModelForm):
             "end": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "description": forms.TextInput(),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        refuse_implausible_dates(self, "start", "end")
 
     def clean(self):
         data = super().clean()

@@ -16,12 +16,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from organizations.field_ranges import date_problem, number_problem
 from organizations.models import Organization, OrganizationKind
 from organizations.services import organization_create
 
 from . import services
-from .models import Campaign, CampaignLevel, CampaignStatus, LeadershipRole, Task
-from .plan_parser import ParsedPlan, is_masked, parse_plan
+from .models import Campaign, CampaignLevel, CampaignStatus, LeadershipRole, Recurrence, Task
+from .plan_parser import ParsedPlan, is_masked, parse_plan, table_lines
 
 
 class PlanImportError(ValueError):
@@ -73,62 +74,13 @@ def read_docx(data: bytes) -> str:
     sections = sum(1 for line in lines if re.match(r"^\s*[一二三四五六七八九十]{1,3}、", line))
     for table in document.tables:
         rows = [[cell.text.strip() for cell in row.cells] for row in table.rows]
-        converted = task_table_lines(rows, section_number=sections + 1)
+        converted = table_lines(rows, section_number=sections + 1)
         if converted:
             sections += 1
             lines += converted
         else:
             lines += [" ".join(dict.fromkeys(c for c in row if c)) for row in rows]
     return "\n".join(lines)
-
-
-def task_table_lines(rows: list[list[str]], *, section_number: int) -> list[str]:
-    """A 任务分解表 in a Word table (序号 / 创建内容 / 具体任务 / 牵头单位 / 配合单位 / 完成时限 …) as plan lines
-    the parser reads like prose: a section, （一） per 创建内容, and numbered items with their responsibility."""
-    if len(rows) < 2:
-        return []
-    header = rows[0]
-
-    def col(*words: str) -> int | None:
-        for i, cell in enumerate(header):
-            if any(w in cell for w in words):
-                return i
-        return None
-
-    task_col = col("具体任务", "工作任务", "任务内容", "工作内容", "具体措施", "任务", "事项")
-    section_col = col("创建内容", "项目", "类别")
-    if section_col == task_col:
-        section_col = None
-    lead_col, resp_col = col("牵头"), col("责任单位", "责任部门", "责任科室", "责任处室")
-    coop_col, due_col = col("配合", "协办", "参与"), col("时限", "完成时间", "时间节点")
-    if task_col is None or (lead_col is None and resp_col is None):
-        return []
-    from .plan_parser import int_to_cn
-
-    lines = [f"{int_to_cn(section_number)}、任务分解表"]
-    current_section, n_section, n_item = None, 0, 0
-    for row in rows[1:]:
-
-        def cell(i: int | None, row: list[str] = row) -> str:
-            return row[i].strip() if i is not None and i < len(row) else ""
-
-        title = cell(task_col)
-        if not title:
-            continue
-        section = cell(section_col)
-        if section and section != current_section:
-            n_section += 1
-            n_item = 0
-            current_section = section
-            lines.append(f"（{int_to_cn(n_section)}）{section}")
-        n_item += 1
-        parts = []
-        for label, i in (("牵头单位", lead_col), ("责任单位", resp_col), ("配合单位", coop_col), ("完成时限", due_col)):
-            if cell(i):
-                parts.append(f"{label}：{cell(i)}")
-        clause = f"（{'；'.join(parts)}）" if parts else ""
-        lines.append(f"{n_item}.{title.rstrip('。')}。{clause}")
-    return lines
 
 
 def read_plan_upload(uploaded: Any) -> str:
@@ -165,10 +117,115 @@ def check_plan_text(text: str) -> str:
 
 
 def parse_checked(text: str, *, year: int | None = None) -> ParsedPlan:
-    plan = parse_plan(check_plan_text(text), year=year)
-    if not plan.nodes:
+    """Parse and check a plan; a plan naming no year of its own is read in this year (the preview says so).
+
+    A plan with phases or a leadership group but no task list is not refused: the preview imports what was found
+    and offers the Excel 任务分解表 import next.
+    """
+    plan = parse_plan(check_plan_text(text), year=year, default_year=timezone.localdate().year)
+    if not plan.nodes and not plan.phases and not plan.leadership:
         raise PlanImportError("没有从方案中识别出任何任务，请确认方案按“一、（一）1.”或“一是、二是”等格式分条编号。")
+    check_payload(plan.to_payload())
     return plan
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The payload: what the preview shows and the confirm imports, checked field by field
+
+_NODE_TEXT = {"number": 60, "title": 500, "content": 20000, "target_text": 200, "target_unit": 20}
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" not in value
+
+
+def _date_problem(value: Any, what: str) -> str:
+    """Why a payload date ("YYYY-MM-DD" or empty) cannot be imported, or ""."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        return f"{what}不是日期"
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        return f"{what}“{value[:20]}”不是有效日期"
+    return date_problem(day, what)
+
+
+def payload_problems(payload: Any) -> list[str]:
+    """Every reason the payload cannot be imported as it is (Chinese), empty when it can.
+
+    The payload is built by the parser and kept server-side between preview and confirm; this check is what stands
+    between it and the database whatever the path (web, CLI, a crafted call): shape, types, the recurrence, each
+    number against its field's range and each date against the plausible years.
+    """
+    if not isinstance(payload, dict) or not isinstance(payload.get("nodes"), list):
+        return ["预览数据不完整"]
+    problems: list[str] = []
+    nodes = payload["nodes"]
+    indexes: set[int] = set()
+    for position, node in enumerate(nodes, start=1):
+        if not isinstance(node, dict):
+            problems.append(f"第 {position} 条不是任务")
+            continue
+        where = f"第 {position} 条任务“{str(node.get('number') or '')[:20]}{str(node.get('title') or '')[:30]}”"
+        index = node.get("index")
+        if isinstance(index, bool) or not isinstance(index, int) or index in indexes:
+            problems.append(f"{where}的序号无效")
+        else:
+            indexes.add(index)
+        parent = node.get("parent")
+        if parent is not None and (isinstance(parent, bool) or not isinstance(parent, int) or parent not in indexes):
+            problems.append(f"{where}的上级任务无效")
+        for key, limit in _NODE_TEXT.items():
+            value = node.get(key, "")
+            if value is None and key not in ("number", "title"):
+                continue
+            if not _is_text(value):
+                problems.append(f"{where}的{key}不是文字")
+            elif len(value) > limit:
+                problems.append(f"{where}的文字过长（超过 {limit} 字）")
+        for key in ("lead_units", "cooperating_units"):
+            names = node.get(key)
+            if not isinstance(names, list) or not all(_is_text(n) for n in names):
+                problems.append(f"{where}的单位名单无效")
+        if not isinstance(node.get("is_heading", False), bool):
+            problems.append(f"{where}的层级标记无效")
+        if node.get("recurrence") not in (None, "", *Recurrence.values):
+            problems.append(f"{where}的频次“{str(node.get('recurrence'))[:20]}”无效")
+        target = node.get("target_value")
+        if target not in (None, ""):
+            problem = number_problem(Task, "target_value", target, label="目标值") if _is_text(target) else "目标值无效"
+            if problem:
+                problems.append(f"{where}：{problem}")
+        problem = _date_problem(node.get("due"), "完成时限")
+        if problem:
+            problems.append(f"{where}：{problem}")
+    for key in ("phases", "leadership"):
+        if not isinstance(payload.get(key) or [], list):
+            problems.append("预览数据不完整")
+    for position, phase in enumerate(payload.get("phases") or [], start=1):
+        if not isinstance(phase, dict) or not _is_text(phase.get("name", "")):
+            problems.append(f"第 {position} 个阶段无效")
+            continue
+        for key, what in (("start", "开始日期"), ("end", "结束日期")):
+            problem = _date_problem(phase.get(key), what)
+            if problem:
+                problems.append(f"阶段“{phase['name'][:30]}”：{problem}")
+    for position, member in enumerate(payload.get("leadership") or [], start=1):
+        if not isinstance(member, dict) or not all(_is_text(member.get(k, "")) for k in ("name", "role", "duty")):
+            problems.append(f"领导小组第 {position} 名成员无效")
+        elif member.get("role") not in (*ROLE_BY_LABEL, *LeadershipRole.values):
+            problems.append(f"领导小组成员“{member.get('name', '')[:20]}”的职务“{member.get('role', '')[:20]}”无效")
+    return problems
+
+
+def check_payload(payload: Any) -> None:
+    """Raise PlanImportError naming the first problems of the payload (see payload_problems)."""
+    problems = payload_problems(payload)
+    if problems:
+        more = f"等 {len(problems)} 处" if len(problems) > 5 else ""
+        raise PlanImportError("；".join(problems[:5]) + more + "。请修改后重新导入。")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -371,9 +428,13 @@ def plan_import_confirm(
     unit, "new:<name>" for a new department created under the unit. Nodes without an entry use the names'
     default matches.
     """
+    check_payload(payload)
     nodes = payload.get("nodes") or []
-    if not nodes:
+    if not nodes and not payload.get("phases") and not payload.get("leadership"):
+        # A plan with phases or a leadership group but no task list still imports what it has.
         raise PlanImportError("没有可导入的任务。")
+    if level not in CampaignLevel.values:
+        raise PlanImportError("创建级别无效。")
     allowed = {o.pk: o for o in unit_organizations(unit)}
     if node_units is None:
         names = list(dict.fromkeys(n for node in nodes for n in (*node["lead_units"], *node["cooperating_units"])))

@@ -1,6 +1,8 @@
 """Campaigns: the plan, its phases, the leadership group, the task tree and progress reports."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -135,6 +137,9 @@ class Task(models.Model):
     phase = models.ForeignKey(
         Phase, verbose_name=_("所属阶段"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
+    start_date = models.DateField(
+        _("开始日期"), null=True, blank=True, help_text=_("不填则以所属阶段的开始日期为准（用于任务开始提醒）")
+    )
     due_date = models.DateField(_("完成时限"), null=True, blank=True)
     recurrence = models.CharField(_("频次"), max_length=16, choices=Recurrence.choices, default=Recurrence.ONCE)
     target_text = models.CharField(_("目标（原文）"), max_length=200, blank=True)
@@ -186,3 +191,94 @@ class ProgressReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} · {self.percent}%"
+
+
+# ------------------------------------------------------------------------------
+# Reminders (added by the reminders issue): the rules' settings per campaign, and 催办 records
+# ------------------------------------------------------------------------------
+DEFAULT_DUE_SOON_DAYS = "7,3,1"
+
+
+class ReminderSettings(models.Model):
+    """The reminder rules of one campaign; a campaign without a row uses the defaults of a fresh instance."""
+
+    campaign = models.OneToOneField(
+        Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="reminder_settings"
+    )
+    due_soon_days = models.CharField(
+        _("到期前提醒（天）"),
+        max_length=50,
+        default=DEFAULT_DUE_SOON_DAYS,
+        help_text=_("完成时限前几天提醒，用逗号分隔，如 7,3,1"),
+    )
+    overdue_repeat_days = models.PositiveSmallIntegerField(
+        _("逾期重复提醒间隔（工作日）"), default=3, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    escalate_office_days = models.PositiveSmallIntegerField(
+        _("逾期几个工作日后告知创建办"), default=3, validators=[MinValueValidator(1), MaxValueValidator(250)]
+    )
+    escalate_leaders_days = models.PositiveSmallIntegerField(
+        _("逾期几个工作日后告知组长、副组长"), default=10, validators=[MinValueValidator(1), MaxValueValidator(250)]
+    )
+    dossier_incomplete_days = models.PositiveSmallIntegerField(
+        _("活动后几天材料仍不齐全即提醒"), default=7, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    returned_days = models.PositiveSmallIntegerField(
+        _("退回后几天未重新提交即提醒"), default=5, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    hours_unconfirmed_days = models.PositiveSmallIntegerField(
+        _("志愿时长待确认超过几天即提醒"), default=3, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    task_start_enabled = models.BooleanField(_("任务开始提醒"), default=True)
+    due_soon_enabled = models.BooleanField(_("任务到期提醒"), default=True)
+    overdue_enabled = models.BooleanField(_("任务逾期督办"), default=True)
+    rectification_enabled = models.BooleanField(_("整改事项提醒"), default=True)
+    ledger_enabled = models.BooleanField(_("台账材料提醒"), default=True)
+    volunteers_enabled = models.BooleanField(_("志愿时长确认提醒"), default=True)
+    digest_enabled = models.BooleanField(_("每周汇总（周一 8:30）"), default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("提醒规则")
+        verbose_name_plural = _("提醒规则")
+
+    def __str__(self) -> str:
+        return f"{self.campaign} 提醒规则"
+
+    @property
+    def due_soon_list(self) -> list[int]:
+        """The due-soon days, largest first, without repeats ("7,3,1" → [7, 3, 1])."""
+        days = {int(part) for part in self.due_soon_days.replace("，", ",").split(",") if part.strip().isdigit()}
+        return sorted((d for d in days if d > 0), reverse=True)
+
+
+class Urge(models.Model):
+    """催办: the 创建办 pressed 催办 on an overdue task or rectification item; at most once per object per day."""
+
+    campaign = models.ForeignKey(Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="urges")
+    content_type = models.ForeignKey(ContentType, verbose_name=_("对象类型"), on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField(_("对象编号"))
+    target = GenericForeignKey("content_type", "object_id")
+    on_date = models.DateField(_("催办日期"))
+    text = models.CharField(_("催办说明"), max_length=200, blank=True)
+    urged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("催办人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recipient_count = models.PositiveIntegerField(_("通知人数"), default=0)
+    created_at = models.DateTimeField(_("催办时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("催办记录")
+        verbose_name_plural = _("催办记录")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "on_date"], name="urge_once_per_object_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"催办 {self.on_date:%Y-%m-%d} {self.text}".strip()

@@ -98,6 +98,7 @@ class ParsedPlan:
     leadership: list[ParsedLeader] = field(default_factory=list)
     nodes: list[ParsedTask] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    year_from_default: bool = False  # the plan names no year of its own; the caller's default was used
 
     @property
     def tasks(self) -> list[ParsedTask]:
@@ -163,6 +164,7 @@ class ParsedPlan:
                 for n in self.nodes
             ],
             "warnings": self.warnings,
+            "year_from_default": self.year_from_default,
         }
 
 
@@ -226,6 +228,8 @@ def matching_paren_end(text: str, start: int) -> int:
 MARKERS: list[tuple[float, re.Pattern[str]]] = [
     (0, re.compile(rf"^([{CN_NUM}]{{1,3}})[、，,.．]\s*")),
     (1, re.compile(rf"^[（(]([{CN_NUM}]{{1,3}})[）)]\s*")),
+    # A row of a 任务分解表 keeps its own number as written ("【1.1】", made by `table_lines`).
+    (2, re.compile(r"^【([^】]{1,20})】\s*")),
     (2, re.compile(r"^(\d{1,2})(?:[、．]|\.(?!\d))\s*")),
     (3, re.compile(r"^[（(](\d{1,2})[）)]\s*|^(\d{1,2})[）)]\s*")),
     (4, re.compile(rf"^([{CIRCLED}])\s*")),
@@ -278,15 +282,252 @@ def split_ordinal_items(paragraph: str, expected: int = 1) -> list[tuple[str, st
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Text that lost its line breaks (copied from a PDF or a web page)
+
+# Quoted titles and names are never split: 《…》, “…”, 「…」, "…".
+_QUOTED_RE = re.compile(r"《[^》]{0,80}》|“[^”]{0,80}”|「[^」]{0,80}」|\"[^\"]{0,80}\"")
+_BREAK_CANDIDATE_RE = re.compile(
+    rf"(?P<top>(?<![{CN_NUM}])[{CN_NUM}]{{1,3}}、)"
+    rf"|(?P<paren_cn>[（(][{CN_NUM}]{{1,3}}[）)])"
+    r"|(?P<arabic>(?<![\d.．第至到\-—~～/：:])\d{1,2}[.．、](?![\d.．]))"
+    r"|(?P<paren_ar>[（(]\d{1,2}[）)](?![\d]))"
+    rf"|(?P<circled>[{CIRCLED}])"
+)
+_BREAK_BEFORE_PUNCT = '。；;！!？?：:）)」”" \u3000'
+LONG_LINE = 160
+
+
+def _candidate_number(kind: str, token: str) -> int:
+    if kind == "circled":
+        return CIRCLED.index(token) + 1
+    digits = re.sub(rf"[^\d{CN_NUM}]", "", token)
+    return int(digits) if digits.isdigit() else cn_to_int(digits)
+
+
+def _paren_depths(line: str) -> list[int]:
+    """The bracket depth before each character of `line` (and one past its end)."""
+    depths, depth = [], 0
+    for ch in line:
+        depths.append(depth)
+        if ch in OPEN:
+            depth += 1
+        elif ch in CLOSE and depth:
+            depth -= 1
+    depths.append(depth)
+    return depths
+
+
+def restore_line_breaks(text: str) -> str:
+    """Put back the line breaks a long line lost before its numbering ("二、工作任务(一)乡镇1.…").
+
+    Only lines longer than `LONG_LINE` are cut. A marker starts a new line only when it continues the numbering
+    of its level (一、 then 二、; （二） after （一）; 2. after 1.; a level restarts at 1 under each new marker of the
+    level above), never inside a quoted title, a date (2022.1.5), a decimal (1.5万) or "第1次". A 一、 must follow
+    a sentence mark or a closing bracket, so "统一、规范" stays whole. The responsibility labels that end an item
+    ("。牵头单位:…") go on their own line too.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not any(len(line) > LONG_LINE for line in lines):
+        return text
+    order = ["top", "paren_cn", "arabic", "paren_ar", "circled"]
+    expected = dict.fromkeys(order, 1)
+
+    def seen(kind: str, n: int) -> None:
+        expected[kind] = n + 1
+        for lower in order[order.index(kind) + 1 :]:
+            expected[lower] = 1
+
+    out: list[str] = []
+    for line in lines:
+        if len(line) <= LONG_LINE:
+            m = _BREAK_CANDIDATE_RE.match(line.strip())
+            if m and m.lastgroup:
+                seen(m.lastgroup, _candidate_number(m.lastgroup, m.group(0)))
+            out.append(line)
+            continue
+        protected = [(m.start(), m.end()) for m in _QUOTED_RE.finditer(line)]
+        cuts: list[int] = []
+        for m in _BREAK_CANDIDATE_RE.finditer(line):
+            kind, start = m.lastgroup or "", m.start()
+            if any(a <= start < b for a, b in protected):
+                continue
+            if kind == "top" and start and line[start - 1] not in _BREAK_BEFORE_PUNCT:
+                continue
+            if kind == "arabic" and re.match(r"\d{1,2}[、.．]\s*\d", line[start:]):
+                continue
+            n = _candidate_number(kind, m.group(0))
+            if n != expected[kind]:
+                continue
+            cuts.append(start)
+            seen(kind, n)
+        depth_at = _paren_depths(line)
+        for m in re.finditer(rf"(?<=[。；;\s])(?={RESP_WORDS}\s*[：:])|(?<=[\s。：:])(?=一是)", line):
+            if depth_at[m.start()] == 0 and not any(a <= m.start() < b for a, b in protected):
+                cuts.append(m.start())
+        pos = 0
+        for cut in sorted(set(cuts)):
+            if cut > pos and line[pos:cut].strip():
+                out.append(line[pos:cut].strip())
+                pos = cut
+        out.append(line[pos:].strip())
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tables: a 任务分解表 in Word, or pasted as text with "|" or tabs between cells
+
+# Header words (spaces, brackets and line breaks removed) → column. Shared with the Excel import (task_table.py).
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "number": ("序号", "编号", "任务编号", "序"),
+    "section": ("创建内容", "工作类别", "任务类别", "类别", "重点工作", "工作项目", "项目"),
+    "title": ("具体任务", "工作任务", "责任目标", "工作内容", "任务内容", "任务", "主要任务", "工作措施", "具体内容"),
+    "lead": ("牵头单位", "责任单位", "责任主体", "责任部门", "牵头部门", "主责单位", "牵头科室", "责任科室"),
+    "coop": ("配合单位", "协同单位", "协办单位", "配合部门", "配合科室"),
+    "due": ("完成时限", "完成时间", "时间节点", "完成期限", "时限", "时间安排", "进度安排"),
+    "state": ("完成情况", "状态", "完成状态"),
+    "progress": ("进度", "完成进度", "进度%"),
+}
+_HEADER_INDEX = {word: key for key, words in HEADER_SYNONYMS.items() for word in words}
+
+
+def header_key(value: object) -> str:
+    """The column a header cell names ("责任 主体" → "lead"), "" when none."""
+    text = re.sub(r"[\s（）()【】\[\]:：*＊]", "", str(value or ""))
+    return _HEADER_INDEX.get(text, "")
+
+
+def table_columns(rows: list[list[str]], search: int = 5) -> tuple[int, dict[str, int]] | None:
+    """(header row index, column → index) of a task table, or None when no row names a task and a unit column."""
+    best: tuple[int, dict[str, int]] | None = None
+    for r, cells in enumerate(rows[:search]):
+        columns: dict[str, int] = {}
+        for c, value in enumerate(cells):
+            key = header_key(value)
+            if key and key not in columns:
+                columns[key] = c
+        if "title" in columns and "lead" in columns and (best is None or len(columns) > len(best[1])):
+            best = (r, columns)
+    return best
+
+
+def _cell_units(text: str) -> str:
+    """Units in a cell, one per line or separated by 、 → "A、B"."""
+    return "、".join(part.strip() for part in re.split(r"[\n\r]+|(?<=[^（(、])\s{2,}", text) if part.strip())
+
+
+def table_lines(rows: list[list[str]], *, section_number: int | None) -> list[str]:
+    """A 任务分解表 (rows of cells) as plan lines the parser reads like prose.
+
+    Each row is a task keeping its own number ("【1.1】"); a 创建内容 column becomes （一）（二） headings; a row
+    without number and title continues the row above (a merged cell, or more units on their own row), and so does
+    a row repeating the title above (Word repeats a vertically merged cell's text). `section_number` puts the
+    table under a new top-level section; None leaves it under the section it stands in.
+    """
+    found = table_columns(rows)
+    if found is None:
+        return []
+    header, cols = found
+
+    def cell(row: list[str], key: str) -> str:
+        i = cols.get(key)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    items: list[dict[str, str]] = []
+    for row in rows[header + 1 :]:
+        if not any(c.strip() for c in row):
+            continue
+        number, title = cell(row, "number"), cell(row, "title")
+        lead, coop = _cell_units(cell(row, "lead")), _cell_units(cell(row, "coop"))
+        if items and (not title or title == items[-1]["title"]) and (not number or number == items[-1]["number"]):
+            above = items[-1]
+            for key, value in (("lead", lead), ("coop", coop)):
+                if value and value not in above[key]:
+                    above[key] = "、".join(x for x in (above[key], value) if x)
+            continue
+        if not title:
+            continue
+        items.append(
+            {
+                "number": number,
+                "section": cell(row, "section"),
+                "title": title,
+                "lead": lead,
+                "coop": coop,
+                "due": cell(row, "due"),
+            }
+        )
+    if not items:
+        return []
+    lines = [f"{int_to_cn(section_number)}、任务分解表"] if section_number is not None else []
+    current, n_section = None, 0
+    for n, item in enumerate(items, start=1):
+        if item["section"] and item["section"] != current:
+            n_section += 1
+            current = item["section"]
+            lines.append(f"（{int_to_cn(n_section)}）{current}")
+        parts = [
+            f"{label}：{item[key]}"
+            for label, key in (("牵头单位", "lead"), ("配合单位", "coop"), ("完成时限", "due"))
+            if item[key]
+        ]
+        clause = f"（{'；'.join(parts)}）" if parts else ""
+        number = re.sub(r"[】\s]", "", item["number"]).rstrip(".．、") or str(n)
+        lines.append(f"【{number}】{item['title'].rstrip('。')}。{clause}")
+    return lines
+
+
+_TEXT_CELL_SPLIT_RE = re.compile(r"[ \u3000]*[|｜\t][ \u3000]*")
+
+
+def _strip_row(line: str, *, outer: bool = False) -> str:
+    line = line.strip(" \u3000")
+    if outer:
+        line = re.sub(r"^[|｜]|[|｜]$", "", line)
+    return line
+
+
+def restore_text_tables(text: str) -> str:
+    """Blocks of lines with cells between "|" or tabs ("序号 | 责任目标 | 责任主体 | 完成时间") read as a table."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and len(_TEXT_CELL_SPLIT_RE.findall(_strip_row(lines[j]))) >= 2:
+            j += 1
+        if j - i >= 2:
+            # "| a | b |" (markdown) has outer pipes on every row; "a | b" has none, and a row may begin with an
+            # empty cell (" | | 业务三科 |": a continuation row).
+            outer = all(line.strip()[:1] in "|｜" for line in lines[i:j])
+            rows = [
+                [c.strip() for c in _TEXT_CELL_SPLIT_RE.split(_strip_row(line, outer=outer))] for line in lines[i:j]
+            ]
+            rows = [r for r in rows if not all(re.fullmatch(r"[-—:：\s]*", c) for c in r)]  # markdown rules
+            converted = table_lines(rows, section_number=None)
+            if converted:
+                has_section = any(match_marker(line.strip()) and match_marker(line.strip())[0] == 0 for line in out)
+                if not has_section:
+                    converted = ["一、任务分解表", *converted]
+                out += converted
+                i = j
+                continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Responsibility clauses
 
 RESP_WORDS = (
-    r"(?:责任单位|责任部门|牵头单位|牵头部门|主责单位|配合单位|配合部门|协办单位|协助单位|参与单位"
-    r"|责任科室|牵头科室|配合科室|责任处室|牵头处室)"
+    r"(?:责任单位|责任部门|牵头单位|牵头部门|主责单位|主责部门|配合单位|配合部门|协办单位|协助单位|参与单位"
+    r"|协同单位|责任科室|牵头科室|配合科室|责任处室|牵头处室|实施主体|责任主体)"
 )
 RESP_LINE_RE = re.compile(rf"^[（(]?\s*{RESP_WORDS}\s*[：:]")
 RESP_INLINE_RE = re.compile(rf"[（(]\s*{RESP_WORDS}\s*[：:]")
-DUE_LABEL_RE = re.compile(r"(?:完成时限|完成时间|时间节点|时限要求|时限)\s*[：:]\s*([^；;。）)]+)")
+DUE_LABEL_RE = re.compile(
+    r"(?:完成时限|完成时间|时间节点|时限要求|时限)\s*[：:]\s*((?:[^；;。（()）]|[（(][^）)]{0,8}[）)])+)"
+)
 
 
 MASKED_RE = re.compile(r"^[*＊xX×]{2,}$")
@@ -372,10 +613,27 @@ def parse_responsibility(clause: str, *, has_lead: bool = False) -> tuple[list[s
     return lead, coop, due_text
 
 
+RESP_TRAILING_RE = re.compile(rf"(?:(?<=[，,。；;：:\s])|^)(?={RESP_WORDS}\s*[：:])")
+# "由X牵头（负责），Y配合" / "由X负责" in prose.
+RESP_PROSE_RE = re.compile(
+    r"由(?P<lead>[^，,。；;由（(]{2,40}?)(?:牵头负责|负责牵头|牵头|负责)"
+    r"(?:[，,、]\s*(?P<coop>[^，,。；;（(]{2,60}?)(?:等单位|等部门)?(?:共同)?(?:配合|协助|参与))?"
+)
+
+
 def extract_inline_responsibility(text: str) -> tuple[str, str | None]:
-    """Remove a parenthesised responsibility clause from a paragraph → (text without it, clause or None)."""
+    """Remove a responsibility clause from a paragraph → (text without it, clause or None).
+
+    The clause is bracketed ("（责任单位：A、B）"), or ends the paragraph without brackets ("…作用。牵头单位:A、B
+    责任单位:C", "…，责任部门：办公室。"); a bracketed clause wins.
+    """
     found = list(RESP_INLINE_RE.finditer(text))
     if not found:
+        depths = _paren_depths(text)
+        trailing = [m for m in RESP_TRAILING_RE.finditer(text) if depths[m.start()] == 0]
+        if trailing:
+            start = trailing[0].start()
+            return text[:start].rstrip(" ，,；;"), text[start:].strip().rstrip("。")
         return text, None
     m = found[-1]
     end = matching_paren_end(text, m.start())
@@ -392,8 +650,9 @@ DATE_RANGE_RE = re.compile(
     r"(?:(?P<y2>\d{4})\s*[年.．/\-])?\s*(?P<m2>\d{1,2})(?:\s*[月.．/\-]\s*(?P<d2>\d{1,2})\s*日?|\s*月(?:份|底)?)?"
 )
 DEADLINE_RE = re.compile(
-    r"(?:(?P<y>\d{4})\s*年)?\s*(?P<m>\d{1,2})\s*月\s*(?:(?P<d>\d{1,2})\s*日|(?P<suffix>底|末|中旬|上旬|下旬|份))?"
-    r"\s*(?:之前|以前|前|完成)"
+    r"(?:(?P<y>\d{4})\s*(?:年|[.．/\-](?=\d{1,2}[.．/\-]\d)))?\s*(?P<m>\d{1,2})\s*(?:月|[.．/\-](?=\d))\s*"
+    r"(?:(?P<d>\d{1,2})\s*日?|(?P<suffix>底|末|中旬|上旬|下旬|份))?"
+    r"\s*(?:[（(]\s*(?:周|星期)[一二三四五六日天]\s*[）)])?\s*(?:之前|以前|前|完成)"
 )
 YEAR_END_RE = re.compile(r"(?:(?P<y>\d{4})\s*年)?\s*(?:(?:年底|年末)(?:之?前|以前|完成)|年内完成)")
 HALF_RE = re.compile(r"(?:(?P<y>\d{4})\s*年)?\s*(?P<h>上半年|下半年)(?:内)?(?:之?前|完成)")
@@ -460,16 +719,28 @@ def parse_deadline(text: str, year: int | None) -> tuple[datetime.date | None, s
 
 
 def guess_years(text: str) -> tuple[int | None, int | None]:
-    """The campaign's years from the text: "2020-2022届", "2022年度", else the first year written."""
-    m = re.search(r"(20\d{2})\s*[-—–~至到]\s*(20\d{2})\s*(?:届|年度|年)", text)
+    """The plan's own years: a cycle "2020-2022届", the year in its title, "2023年度", the date signed at the end.
+
+    Not the first year the text happens to mention ("2021年是…", a cited "2021-2023年" programme): with none of
+    these the result is (None, None) and the caller asks.
+    """
+    m = re.search(r"(20\d{2})\s*[-—–~至到]\s*(20\d{2})\s*届", text)
     if m:
         return int(m.group(1)), int(m.group(2))
+    head = [line.strip() for line in text.strip().splitlines()[:3] if line.strip()]
+    for line in head:
+        if len(line) <= 60 and re.search(r"(?:方案|计划|意见|安排|要点|通知)$", line):
+            m = re.search(r"(20\d{2})\s*年", line)
+            if m:
+                return int(m.group(1)), int(m.group(1))
     m = re.search(r"(20\d{2})\s*年度", text)
     if m:
         return int(m.group(1)), int(m.group(1))
-    m = re.search(r"(20\d{2})\s*[年.．]", text)
-    if m:
-        return int(m.group(1)), int(m.group(1))
+    tail = [line.strip() for line in text.strip().splitlines()[-6:]]
+    for line in reversed(tail):
+        m = re.fullmatch(r"(20\d{2})\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日", line)
+        if m:
+            return int(m.group(1)), int(m.group(1))
     return None, None
 
 
@@ -530,10 +801,14 @@ def section_kind(title: str) -> str:
     return "other"
 
 
+# A title ends at the first sentence mark or colon; an ASCII colon between digits is a clock time ("上午9:30").
+TITLE_END_RE = re.compile(r"[。；;！!？?：]|(?<!\d):|:(?!\d)")
+
+
 def make_title(text: str) -> str:
     """The task's title: its first sentence, shortened to a clause when long."""
     text = text.strip()
-    m = re.search(r"[。；;！!？?：:]", text)
+    m = TITLE_END_RE.search(text)
     first = text[: m.start()] if m else text
     if len(first) > 60:
         parts = split_top_level(first, "，,")
@@ -546,27 +821,47 @@ def make_title(text: str) -> str:
     return first.strip().strip("，,")[:200] or text[:60]
 
 
+LEADER_ROLES = r"常务副组长|副组长|组长|办公室主任|成员|联络员"
 LEADER_PATTERNS = [
-    re.compile(r"由?(?P<name>[^，。；;：:]{2,60}?)(?:同志)?(?:任|担任)(?P<role>副组长|组长|办公室主任|成员|联络员)"),
-    re.compile(r"(?P<role>副组长|组长|办公室主任|联络员)由(?P<name>[^，。；;]{2,60}?)(?:同志)?(?:兼任|担任|出任)"),
-    re.compile(r"(?P<name>[^，。；;：:]{2,60}?)为(?P<role>副组长|组长|成员|组员|办公室主任)"),
-    re.compile(r"(?P<role>副组长|组长|办公室主任|成员|联络员)[：:]\s*(?P<name>[^。\n；;]{2,120})"),
+    re.compile(rf"由?(?P<name>[^，,。；;：:]{{2,60}}?)(?:同志)?(?:任|担任)(?P<role>{LEADER_ROLES})"),
+    re.compile(
+        r"(?P<role>常务副组长|副组长|组长|办公室主任|联络员)由(?P<name>[^，,。；;]{2,60}?)(?:同志)?(?:兼任|担任|出任)"
+    ),
+    re.compile(r"(?P<name>[^，,。；;：:]{2,60}?)为(?P<role>常务副组长|副组长|组长|成员|组员|办公室主任)"),
+    re.compile(rf"(?P<role>{LEADER_ROLES})[：:]\s*(?P<name>[^。\n；;]{{2,120}})"),
 ]
+
+
+ROLE_SPACES_RE = re.compile(r"(?<=[组成副务])\s+(?=[长员组副])|(?<=办公室)\s+(?=主任)|(?<=联络)\s+(?=员)")
+NEXT_ROLE_RE = re.compile(r"[，,；;。\s]\s*(?:常务副组长|副组长|组长|成员|办公室主任|联络员)\s*[：:]")
+
+
+def _leader_name(name: str) -> str:
+    """A name as written, without what follows it: the next role ("，成员：…") or a 兼任 ("王五兼办公室主任")."""
+    m = NEXT_ROLE_RE.search(name)
+    if m:
+        name = name[: m.start()]
+    name = re.split(r"(?<=[\u4e00-\u9fa5）)])兼(?:任)?", name, maxsplit=1)[0]
+    return name.strip().strip("，,。； ")
 
 
 def parse_leadership(lines: list[str]) -> list[ParsedLeader]:
     found: list[tuple[int, ParsedLeader]] = []
     seen = set()
+    lines = [ROLE_SPACES_RE.sub("", line) for line in lines]
+    # "组长：A，副组长：B、C，成员：…" on one line: each role ends where the next begins.
+    next_role = r"[，,]\s*(?=(?:常务副组长|副组长|组长|成员|办公室主任|联络员)\s*[：:])"
+    lines = [re.sub(next_role, "；", line) for line in lines]
     for li, line in enumerate(lines):
         if "组长" not in line and "办公室主任" not in line and "成员" not in line and "联络员" not in line:
             continue
         for rx in LEADER_PATTERNS:
             for m in rx.finditer(line):
-                role = m.group("role").replace("组员", "成员")
-                name = m.group("name").strip().strip("，,。 ")
+                role = m.group("role").replace("组员", "成员").replace("常务副组长", "副组长")
+                name = re.sub(r"\s*[,，]\s*", "、", _leader_name(m.group("name")))
                 name = re.sub(r"^(?:由|其中|成立以|成立[^，。]*?领导小组，?|以)", "", name).strip()
-                if not name or len(name) > 100 or (role, name) in seen:
-                    continue
+                if not name or len(name) > 100 or (role, name) in seen or not re.search(r"[\w\u4e00-\u9fa5]", name):
+                    continue  # "成员：……" names nobody
                 if "领导小组" in name and role != "成员":
                     continue
                 duty = ""
@@ -576,6 +871,25 @@ def parse_leadership(lines: list[str]) -> list[ParsedLeader]:
                     duty = dm.group(1)
                 seen.add((role, name))
                 found.append((li * 10000 + m.start(), ParsedLeader(name=name, role=role, duty=duty)))
+    # "副组长：A（…）" followed by lines holding only more names ("B（…）"): each is one more of that role.
+    role_line = re.compile(rf"^(?P<role>{LEADER_ROLES})[：:]")
+    for li, line in enumerate(lines):
+        m = role_line.match(line)
+        if not m:
+            continue
+        role = m.group("role").replace("常务副组长", "副组长")
+        for k, more in enumerate(lines[li + 1 : li + 30], start=li + 1):
+            if (
+                len(more) > 40
+                or re.search(r"[。；;：:]", more)
+                or match_marker(more)
+                or re.search(LEADER_ROLES, more.split("（")[0].split("(")[0])
+            ):
+                break
+            name = _leader_name(more)
+            if name and (role, name) not in seen and re.search(r"[\w\u4e00-\u9fa5]", name):
+                seen.add((role, name))
+                found.append((k * 10000, ParsedLeader(name=name, role=role)))
     return [leader for _, leader in sorted(found, key=lambda x: x[0])]
 
 
@@ -583,13 +897,20 @@ def parse_leadership(lines: list[str]) -> list[ParsedLeader]:
 # The parser
 
 
-def parse_plan(text: str, *, year: int | None = None) -> ParsedPlan:
-    """Parse a plan's text into phases, leadership and the task tree."""
+def parse_plan(text: str, *, year: int | None = None, default_year: int | None = None) -> ParsedPlan:
+    """Parse a plan's text into phases, leadership and the task tree.
+
+    `year` overrides the plan's own year; `default_year` is used (and said in a warning) when the plan names none.
+    """
+    text = restore_line_breaks(restore_text_tables(text))
     lines = normalise_lines(text)
     plan = ParsedPlan()
     guessed_start, guessed_end = guess_years(text)
     plan.year = year or guessed_start
     plan.end_year = guessed_end if (year is None and guessed_end) else plan.year
+    if plan.year is None and default_year is not None:
+        plan.year = plan.end_year = default_year
+        plan.year_from_default = True
     if plan.year and plan.end_year and plan.end_year < plan.year:
         plan.end_year = plan.year
 
@@ -629,12 +950,13 @@ def parse_plan(text: str, *, year: int | None = None) -> ParsedPlan:
         elif kind == "phases":
             _parse_phases(plan, body)
             leadership_lines += body
-        elif kind == "leadership":
-            leadership_lines += body
         elif kind == "tasks":
             _parse_tasks(plan, marker, body)
         else:
             leadership_lines += body
+            if _items_carry_units(plan, marker, body):
+                # "三、保障措施 一是…（责任单位：…）二是…": items with owners are tasks, whatever the heading says.
+                _parse_tasks(plan, marker, body)
     # Phases may also be written outside a 实施步骤 section.
     if not plan.phases:
         for kind_lines in (s[2] for s in sections):
@@ -642,9 +964,24 @@ def parse_plan(text: str, *, year: int | None = None) -> ParsedPlan:
                 if "阶段" in line and DATE_RANGE_RE.search(line):
                     _parse_phases(plan, [line])
     plan.leadership = parse_leadership(leadership_lines or lines)
-    if not plan.nodes:
+    if not plan.nodes and (plan.phases or plan.leadership):
+        plan.warnings.append(
+            "方案中没有找到任务清单：已识别出阶段和领导小组，可以先导入这些内容，再用 Excel 任务分解表导入任务。"
+        )
+    elif not plan.nodes:
         plan.warnings.append("没有识别出任何任务条目，请检查方案是否按“一、（一）1.”等格式编号。")
+    if plan.year_from_default:
+        plan.warnings.append(f"方案中没有写明年度，时限按 {plan.year} 年计算，请在下方确认起始年度。")
     return plan
+
+
+def _items_carry_units(plan: ParsedPlan, marker: str, body: list[str]) -> bool:
+    """Whether at least half the items of a section that is not headed as tasks name responsible units."""
+    trial = ParsedPlan(year=plan.year, end_year=plan.end_year)
+    _parse_tasks(trial, marker, body)
+    leaves = trial.tasks
+    with_units = sum(bool(t.lead_units or t.cooperating_units) for t in leaves)
+    return bool(leaves) and with_units * 2 >= len(leaves)
 
 
 def _parse_phases(plan: ParsedPlan, body: list[str]) -> None:
@@ -693,9 +1030,10 @@ def _parse_tasks(plan: ParsedPlan, section_marker: str, body: list[str]) -> None
         parent = stack[-1][1] if stack else None
         number_prefix = plan.nodes[parent].number if parent is not None else section_marker
         own = re.sub(r"[.．、，,\s]+$", "", marker) if rank >= 2 else marker
+        explicit = re.fullmatch(r"【([^】]+)】", marker)
         text, clause = extract_inline_responsibility(text)
         node = ParsedTask(
-            number=f"{number_prefix}{own}",
+            number=explicit.group(1) if explicit else f"{number_prefix}{own}",
             marker=marker,
             title=make_title(text),
             content=text,
@@ -774,13 +1112,22 @@ def _apply_responsibility(plan: ParsedPlan, node: ParsedTask, clause: str) -> No
         due, _ = parse_deadline(due_text + "前" if not re.search(r"前|完成$", due_text) else due_text, plan.year)
         if due:
             node.due, node.due_text = due, due_text
+        elif guess_recurrence(due_text) != "once":
+            node.recurrence, node.due_text = guess_recurrence(due_text), due_text
 
 
 def _enrich(plan: ParsedPlan, node: ParsedTask) -> None:
+    if not node.lead_units and not node.cooperating_units:
+        m = RESP_PROSE_RE.search(node.content)
+        if m:
+            node.lead_units = _names(m.group("lead"))
+            node.cooperating_units = [n for n in _names(m.group("coop") or "") if n not in node.lead_units]
     if node.due is None:
         due, due_text = parse_deadline(node.content, plan.year)
         if due:
             node.due, node.due_text = due, due_text
     if not node.target_text:
         node.target_text, node.target_value, node.target_unit = parse_target(node.content)
-    node.recurrence = guess_recurrence(node.content)
+    recurrence = guess_recurrence(node.content)
+    if recurrence != "once":
+        node.recurrence = recurrence

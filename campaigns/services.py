@@ -11,7 +11,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from organizations.field_ranges import date_problem, number_problem
 from organizations.models import Organization
+from organizations.query_params import MAX_YEAR, MIN_YEAR
 from organizations.scoping import can_change, has_role
 
 from .models import (
@@ -30,6 +32,13 @@ class CampaignError(ValueError):
     """A change that cannot be made; the message is for the user (Chinese)."""
 
 
+def check_years(start_year: object, end_year: object) -> None:
+    """Both years plausible (2000–2100); a CampaignError in Chinese otherwise."""
+    for label, year in (("起始年度", start_year), ("结束年度", end_year)):
+        if isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+            raise CampaignError(f"{label}须在 {MIN_YEAR}–{MAX_YEAR} 年之间。")
+
+
 @transaction.atomic
 def campaign_create(
     *,
@@ -44,6 +53,7 @@ def campaign_create(
     goals: str = "",
     plan_text: str = "",
 ) -> Campaign:
+    check_years(start_year, end_year)
     campaign = Campaign(
         unit=unit,
         title=title,
@@ -71,6 +81,8 @@ def campaign_update(*, campaign: Campaign, formsets: Iterable[Any] = (), **field
         if key not in allowed:
             raise TypeError(f"campaign_update() got an unexpected field {key!r}")
         setattr(campaign, key, value)
+    if "start_year" in fields or "end_year" in fields:
+        check_years(campaign.start_year, campaign.end_year)
     if campaign.end_year < campaign.start_year:
         raise CampaignError("结束年度不能早于起始年度。")
     campaign.full_clean()
@@ -93,6 +105,9 @@ def phase_create(
 ) -> Phase:
     if start and end and end < start:
         raise CampaignError("阶段结束日期不能早于开始日期。")
+    problem = date_problem(start, "阶段开始日期") or date_problem(end, "阶段结束日期")
+    if problem:
+        raise CampaignError(problem)
     if order is None:
         order = (campaign.phases.aggregate(m=Max("order"))["m"] or 0) + 1
     return Phase.objects.create(
@@ -128,6 +143,17 @@ def _next_task_order(campaign: Campaign) -> int:
     return (campaign.tasks.aggregate(m=Max("order"))["m"] or 0) + 1
 
 
+def _check_task_values(*, due_date: Any, recurrence: Any, target_value: Any) -> None:
+    """The values a task row must hold before it is written (every path: form, import, plan, Excel)."""
+    problem = date_problem(due_date, "完成时限") if isinstance(due_date, datetime.date) else ""
+    if recurrence not in Recurrence.values:
+        problem = problem or f"频次“{str(recurrence)[:20]}”无效。"
+    if target_value is not None:
+        problem = problem or number_problem(Task, "target_value", target_value, label="目标值")
+    if problem:
+        raise CampaignError(problem)
+
+
 @transaction.atomic
 def task_create(
     *,
@@ -140,6 +166,7 @@ def task_create(
     cooperating_units: Iterable[Organization] = (),
     phase: Phase | None = None,
     due_date: datetime.date | None = None,
+    start_date: datetime.date | None = None,
     order: int | None = None,
     status: str = TaskStatus.TODO,
     progress: int = 0,
@@ -155,6 +182,7 @@ def task_create(
         raise CampaignError("阶段不属于该创建活动。")
     if not 0 <= int(progress) <= 100:
         raise CampaignError("进度必须在 0 到 100 之间。")
+    _check_task_values(due_date=due_date, recurrence=recurrence, target_value=target_value)
     if order is None:
         order = _next_task_order(campaign)
     task = Task.objects.create(
@@ -165,6 +193,7 @@ def task_create(
         content=content,
         phase=phase,
         due_date=due_date,
+        start_date=start_date,
         order=order,
         status=status,
         progress=progress,
@@ -201,6 +230,7 @@ def task_update(
         "content",
         "phase",
         "due_date",
+        "start_date",
         "order",
         "status",
         "progress",
@@ -213,6 +243,7 @@ def task_update(
         if key not in allowed:
             raise TypeError(f"task_update() got an unexpected field {key!r}")
         setattr(task, key, value)
+    _check_task_values(due_date=task.due_date, recurrence=task.recurrence, target_value=task.target_value)
     if task.parent_id is not None:
         # No cycles: walk up from the new parent.
         node = task.parent
@@ -302,6 +333,9 @@ def _shift_date(d: datetime.date | None, years: int) -> datetime.date | None:
 @transaction.atomic
 def campaign_copy_to_next_cycle(*, campaign: Campaign, years: int = 1, user: Any = None) -> Campaign:
     """Copy a campaign to a new cycle: phases (dates shifted), leadership group, task tree; statuses reset."""
+    if isinstance(years, bool) or not isinstance(years, int) or years < 1:
+        raise CampaignError("新一轮的间隔年数须为正整数。")
+    check_years(campaign.start_year + years, campaign.end_year + years)
     title = campaign.title
     for y in sorted({campaign.start_year, campaign.end_year}, reverse=True):
         title = title.replace(str(y), str(y + years))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import reminder_views, views
 
 app_name = "campaigns"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
     path("tasks/<int:pk>/report/", views.task_report, name="task_report"),
+    path("<int:pk>/reminders/", reminder_views.reminder_settings, name="reminder_settings"),
+    path("tasks/<int:pk>/urge/", reminder_views.task_urge, name="task_urge"),
 ]

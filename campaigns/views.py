@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime
-import json
+import secrets
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from organizations.models import Organization, OrganizationKind, Role
+from organizations.query_params import clean_text, query_choice, query_id, query_int, query_year, strip_control
 from organizations.scoping import get_scope
 
 from . import excel, importer, selectors, services
@@ -27,7 +29,7 @@ from .forms import (
     TaskForm,
     campaign_formsets,
 )
-from .models import Campaign, ProgressReport, Task, TaskStatus
+from .models import Campaign, CampaignStatus, ProgressReport, Task, TaskStatus
 
 PAGE_SIZE = 50
 
@@ -76,16 +78,17 @@ def index(request: HttpRequest) -> HttpResponse:
         task_count=Count("tasks", filter=Q(tasks__children__isnull=True), distinct=True),
         done_count=Count("tasks", filter=Q(tasks__status=TaskStatus.DONE, tasks__children__isnull=True), distinct=True),
     )
-    q = request.GET.get("q", "").strip()
+    q = clean_text(request.GET.get("q"))
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(unit__name__icontains=q))
-    year = request.GET.get("year", "")
-    if year.isdigit():
-        qs = qs.filter(start_year__lte=int(year), end_year__gte=int(year))
-    status = request.GET.get("status", "")
+    year = query_year(request.GET.get("year"))
+    if year:
+        qs = qs.filter(start_year__lte=year, end_year__gte=year)
+    year = year or ""
+    status = query_choice(request.GET.get("status"), CampaignStatus.values)
     if status:
         qs = qs.filter(status=status)
-    sort = request.GET.get("sort", "")
+    sort = query_choice(request.GET.get("sort"), {"title", "unit", "year"})
     qs = qs.order_by({"title": "title", "unit": "unit__path", "year": "start_year"}.get(sort, "-start_year"), "pk")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -209,11 +212,15 @@ def _timeline(phases, today: datetime.date) -> dict | None:
 @require_POST
 def campaign_next_cycle(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _changeable_campaign(request, pk)
+    raw = request.POST.get("years", "")
+    years = query_int(raw, minimum=1, maximum=100) if raw else campaign.end_year - campaign.start_year + 1
     try:
-        years = int(request.POST.get("years", "") or (campaign.end_year - campaign.start_year + 1))
-    except ValueError:
-        years = 1
-    new = services.campaign_copy_to_next_cycle(campaign=campaign, years=max(years, 1), user=request.user)
+        if years is None:
+            raise services.CampaignError("间隔年数须为 1–100 的整数。")
+        new = services.campaign_copy_to_next_cycle(campaign=campaign, years=years, user=request.user)
+    except services.CampaignError as exc:
+        messages.error(request, f"未能复制为新一轮：{exc}")
+        return redirect("campaigns:detail", pk=campaign.pk)
     messages.success(request, f"已复制为新一轮创建活动：{new.title}")
     return redirect("campaigns:detail", pk=new.pk)
 
@@ -411,6 +418,7 @@ def task_create(request: HttpRequest, pk: int) -> HttpResponse:
             cooperating_units=d["cooperating_units"],
             phase=d["phase"],
             due_date=d["due_date"],
+            start_date=d.get("start_date"),
             order=d.get("order"),
             status=d["status"],
             progress=d["progress"],
@@ -460,8 +468,8 @@ def plan_import(request: HttpRequest) -> HttpResponse:
     unit_qs = Organization.objects.filter(pk__in=[u.pk for u in units])
     campaigns = Campaign.objects.filter(unit__in=unit_qs)
     initial = {"unit": units[0].pk}
-    if request.GET.get("campaign", "").isdigit():
-        c = campaigns.filter(pk=int(request.GET["campaign"])).first()
+    if query_id(request.GET.get("campaign")):
+        c = campaigns.filter(pk=query_id(request.GET["campaign"])).first()
         if c:
             initial.update(campaign=c.pk, unit=c.unit_id)
     form = PlanUploadForm(
@@ -477,7 +485,11 @@ def plan_import(request: HttpRequest) -> HttpResponse:
             form.add_error("file" if d.get("file") else "text", str(exc))
         else:
             payload = plan.to_payload()
-            return render(request, "campaigns/plan_preview.html", _preview_context(form, d, payload, text))
+            context = _preview_context(form, d, payload, text)
+            context["preview_token"] = _remember_preview(
+                request, unit=d["unit"], campaign=d.get("campaign"), payload=payload, text=text
+            )
+            return render(request, "campaigns/plan_preview.html", context)
     return render(request, "campaigns/plan_import.html", {"form": form})
 
 
@@ -505,6 +517,7 @@ def _preview_context(form, d, payload, text) -> dict:
                 "lead_options": [(v, label, v in lead) for v, label in options],
                 "coop_options": [(v, label, v in coop) for v, label in options],
                 "warnings": warn,
+                "no_units": not node["is_heading"] and not node["lead_units"] and not node["cooperating_units"],
             }
         )
     year = d.get("start_year") or payload.get("year") or timezone.localdate().year
@@ -512,9 +525,7 @@ def _preview_context(form, d, payload, text) -> dict:
         "form": form,
         "unit": unit,
         "campaign": d.get("campaign"),
-        "payload_json": json.dumps(payload, ensure_ascii=False),
         "payload": payload,
-        "plan_text": text,
         "rows": rows,
         "orgs": orgs,
         "new_names": new_names,
@@ -535,7 +546,30 @@ def _preview_context(form, d, payload, text) -> dict:
         "start_year": year,
         "end_year": d.get("end_year") or payload.get("end_year") or year,
         "task_count": sum(1 for n in payload["nodes"] if not n["is_heading"]),
+        "no_unit_count": sum(1 for r in rows if r["no_units"]),
     }
+
+
+# The preview lives in the session between preview and confirm: the page carries only a token, so the confirm step
+# imports what the parser produced (plus the user's per-task edits, checked again), never a posted payload.
+PREVIEW_SESSION_KEY = "campaigns_plan_previews"
+PREVIEWS_KEPT = 3
+
+
+def _remember_preview(request: HttpRequest, *, unit, campaign, payload: dict, text: str) -> str:
+    token = secrets.token_urlsafe(16)
+    previews = dict(request.session.get(PREVIEW_SESSION_KEY) or {})
+    previews[token] = {"unit": unit.pk, "campaign": campaign.pk if campaign else None, "payload": payload, "text": text}
+    for old in list(previews)[:-PREVIEWS_KEPT]:
+        del previews[old]
+    request.session[PREVIEW_SESSION_KEY] = previews
+    return token
+
+
+def _forget_preview(request: HttpRequest, token: str) -> None:
+    previews = dict(request.session.get(PREVIEW_SESSION_KEY) or {})
+    if previews.pop(token, None) is not None:
+        request.session[PREVIEW_SESSION_KEY] = previews
 
 
 def _payload_depth(payload, node) -> int:
@@ -551,59 +585,72 @@ def plan_import_confirm(request: HttpRequest) -> HttpResponse:
     units = _office_units(request.user)
     if not units:
         raise PermissionDenied("只有单位的创建办或管理员可以导入方案。")
-    unit = get_object_or_404(Organization.objects.filter(pk__in=[u.pk for u in units]), pk=request.POST.get("unit"))
-    campaign = None
-    if request.POST.get("campaign"):
-        campaign = get_object_or_404(Campaign.objects.filter(unit=unit), pk=request.POST["campaign"])
-    node_units = {}
-    try:
-        payload = json.loads(request.POST.get("payload", ""))
-        nodes = payload["nodes"]
-        for node in nodes:
-            i = int(node["index"])
-            node["title"] = request.POST.get(f"n{i}-title", node["title"])[:500]
-            node["due"] = request.POST.get(f"n{i}-due", node.get("due") or "") or None
-            node["skip"] = request.POST.get(f"n{i}-skip") == "on"
-            node_units[i] = (request.POST.getlist(f"n{i}-lead"), request.POST.getlist(f"n{i}-coop"))
-            if node.get("parent") is not None and not isinstance(node["parent"], int):
-                raise TypeError("parent")
-        for j, phase in enumerate(payload.get("phases") or []):
-            phase["name"] = request.POST.get(f"p{j}-name", phase["name"])
-            phase["start"] = request.POST.get(f"p{j}-start", phase.get("start") or "") or None
-            phase["end"] = request.POST.get(f"p{j}-end", phase.get("end") or "") or None
-        leaders = payload.get("leadership") or []
-        for j, member in enumerate(leaders):
-            member["name"] = request.POST.get(f"l{j}-name", member["name"])[:100]
-            member["role"] = request.POST.get(f"l{j}-role", member["role"])
-            member["duty"] = request.POST.get(f"l{j}-duty", member.get("duty", ""))[:500]
-        payload["leadership"] = [m for j, m in enumerate(leaders) if request.POST.get(f"l{j}-skip") != "on"]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        messages.error(request, "预览数据已损坏，请重新导入。")
+    unit = get_object_or_404(
+        Organization.objects.filter(pk__in=[u.pk for u in units]), pk=query_id(request.POST.get("unit"))
+    )
+    token = request.POST.get("preview", "")
+    preview = (request.session.get(PREVIEW_SESSION_KEY) or {}).get(token)
+    if not isinstance(preview, dict) or preview.get("unit") != unit.pk:
+        messages.error(request, "预览已失效或不属于该单位，请重新导入方案。")
         return redirect("campaigns:plan_import")
+    campaign = None
+    if preview.get("campaign"):
+        campaign = Campaign.objects.filter(unit=unit, pk=preview["campaign"]).first()
+        if campaign is None:
+            messages.error(request, "所选创建活动已不存在，请重新导入方案。")
+            return redirect("campaigns:plan_import")
+    payload = copy.deepcopy(preview["payload"])
+    post = request.POST
+    # The user's edits on the preview page: text cleaned here, every value checked again by the importer.
+    node_units = {}
+    for node in payload["nodes"]:
+        i = node["index"]
+        node["title"] = strip_control(post.get(f"n{i}-title", node["title"])).strip()[:500]
+        node["due"] = post.get(f"n{i}-due", node.get("due") or "").strip() or None
+        node["skip"] = post.get(f"n{i}-skip") == "on"
+        node_units[i] = (post.getlist(f"n{i}-lead"), post.getlist(f"n{i}-coop"))
+    for j, phase in enumerate(payload.get("phases") or []):
+        phase["name"] = strip_control(post.get(f"p{j}-name", phase["name"])).strip()[:100]
+        phase["start"] = post.get(f"p{j}-start", phase.get("start") or "").strip() or None
+        phase["end"] = post.get(f"p{j}-end", phase.get("end") or "").strip() or None
+    leaders = payload.get("leadership") or []
+    for j, member in enumerate(leaders):
+        member["name"] = strip_control(post.get(f"l{j}-name", member["name"])).strip()[:100]
+        member["role"] = post.get(f"l{j}-role", member["role"])
+        member["duty"] = strip_control(post.get(f"l{j}-duty", member.get("duty", ""))).strip()[:500]
+    payload["leadership"] = [m for j, m in enumerate(leaders) if post.get(f"l{j}-skip") != "on"]
     names = importer.payload_unit_names(payload)
-    name_choices = {name: request.POST.get(f"u{k}", "") for k, name in enumerate(names)}
+    name_choices = {name: post.get(f"u{k}", "") for k, name in enumerate(names)}
     node_units = importer.resolve_node_units(payload, unit, node_units, name_choices)
-    try:
-        start_year = int(request.POST.get("start_year") or 0) or None
-        end_year = int(request.POST.get("end_year") or 0) or None
-    except ValueError:
-        start_year = end_year = None
+    years = {}
+    for key, label in (("start_year", "起始年度"), ("end_year", "结束年度")):
+        raw = post.get(key, "").strip()
+        years[key] = query_year(raw) if raw else None
+        if raw and years[key] is None:
+            messages.error(request, f"导入失败，未创建任何内容：{label}须在 2000–2100 年之间。")
+            return redirect("campaigns:plan_import")
+    start_year, end_year = years["start_year"], years["end_year"]
     try:
         campaign = importer.plan_import_confirm(
             unit=unit,
             payload=payload,
             user=request.user,
             campaign=campaign,
-            title=request.POST.get("title", ""),
-            level=request.POST.get("level") or "city",
+            title=strip_control(post.get("title", "")).strip(),
+            level=post.get("level") or "city",
             start_year=start_year,
             end_year=end_year,
-            plan_text=request.POST.get("plan_text", ""),
+            plan_text=preview.get("text", ""),
             node_units=node_units,
         )
     except (importer.PlanImportError, services.CampaignError) as exc:
         messages.error(request, f"导入失败，未创建任何内容：{exc}")
         return redirect("campaigns:plan_import")
+    _forget_preview(request, token)
+    if not any(not n.get("is_heading") for n in payload["nodes"]):
+        # No task list in the plan: the 任务分解表 import is the next step.
+        messages.success(request, "方案已导入（阶段与领导小组）。方案中没有任务清单，请上传 Excel 任务分解表导入任务。")
+        return redirect("campaigns:task_import", pk=campaign.pk)
     messages.success(request, "方案已导入。")
     return redirect("campaigns:tasks", pk=campaign.pk)
 
@@ -641,7 +688,10 @@ def task_import(request: HttpRequest, pk: int) -> HttpResponse:
                 raise excel.ExcelImportError("请选择要导入的 .xlsx 文件。")
             else:
                 raw = excel.read_upload(upload)
-            result = excel.preview_rows(campaign, raw)
+            # The first preview offers every unknown unit name for creation; the confirm keeps the ticked ones.
+            result = excel.preview_rows(
+                campaign, raw, create_units=request.POST.getlist("create_unit") if confirm else None
+            )
         except excel.ExcelImportError as exc:
             context["error"] = str(exc)
         else:

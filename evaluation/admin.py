@@ -4,6 +4,7 @@ from .models import (
     BonusClaim,
     BonusItem,
     CampaignSystem,
+    ColumnMapping,
     Criterion,
     EvaluationSystem,
     Indicator,
@@ -106,3 +107,9 @@ class RectificationItemAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     raw_id_fields = ["campaign", "assessment", "criterion"]
     exclude = ["responsible_units", "proof_events"]
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "updated_by", "updated_at"]
+    readonly_fields = ["signature"]

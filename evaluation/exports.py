@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import io
-
 from django.utils import timezone
 from import_export import fields, resources
+
+from organizations.spreadsheets import append_row, dataset_workbook, new_workbook, workbook_bytes
 
 from .models import RectificationItem
 from .scoring import format_points
 from .selectors import Sheet
-from .workbook import STYLE_LABELS, append_text_safe
+from .workbook import STYLE_LABELS
 
 
 def round_workbook(sheet: Sheet) -> bytes:
-    import openpyxl
     from openpyxl.styles import Alignment, Font, PatternFill
 
     a = sheet.assessment
-    wb = openpyxl.Workbook()
+    wb = new_workbook()
     ws = wb.active
     ws.title = "自查评分"
-    ws.append([f"{a.campaign.title} · {a.name}（{a.date:%Y年%-m月%-d日}）· {a.system.name}"])
+    append_row(ws, [f"{a.campaign.title} · {a.name}（{a.date:%Y年%-m月%-d日}）· {a.system.name}"])
     ws["A1"].font = Font(bold=True, size=13)
     header = [
         "项目",
@@ -36,7 +35,7 @@ def round_workbook(sheet: Sheet) -> bytes:
         "佐证档案",
         "覆盖情况",
     ]
-    ws.append(header)
+    append_row(ws, header)
     for cell in ws[2]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="EEF0F3")
@@ -51,7 +50,7 @@ def round_workbook(sheet: Sheet) -> bytes:
                     detail = "；".join(f"扣{d['points']}分：{d['reason']}" for d in s.deductions) + (
                         f"；{detail}" if detail else ""
                     )
-                append_text_safe(
+                append_row(
                     ws,
                     [
                         f"{item.code} {item.name}",
@@ -68,8 +67,8 @@ def round_workbook(sheet: Sheet) -> bytes:
                     ],
                 )
         if item_total:
-            ws.append(
-                [f"{item.code} {item.name} 小计", "", "", "", "", float(item_total.full), float(item_total.score)]
+            append_row(
+                ws, [f"{item.code} {item.name} 小计", "", "", "", "", float(item_total.full), float(item_total.score)]
             )
             ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
     t = sheet.totals
@@ -83,27 +82,23 @@ def round_workbook(sheet: Sheet) -> bytes:
         ("得分率（%）", format_points(t.percent)),
         ("结论", "一票否决（不合格）" if t.disqualified else "—"),
     ):
-        ws.append([label, value])
+        append_row(ws, [label, value])
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
     for v in t.vetoes:
-        append_text_safe(ws, ["一票否决", f"{v.code} {v.text}"])
+        append_row(ws, ["一票否决", f"{v.code} {v.text}"])
     for b in sheet.bonus_items:
         claim = sheet.claims.get(b.pk)
         if claim is not None:
-            append_text_safe(
-                ws, ["加分", f"{b.code} {b.text}", "", claim.note, "", float(b.max_points), float(claim.points)]
-            )
+            append_row(ws, ["加分", f"{b.code} {b.text}", "", claim.note, "", float(b.max_points), float(claim.points)])
     for n in sheet.negative_items:
         d = sheet.declarations.get(n.pk)
         if d is not None and d.occurred:
-            append_text_safe(ws, ["负面清单", f"{n.code} {n.text}", "", d.note, n.get_consequence_display()])
+            append_row(ws, ["负面清单", f"{n.code} {n.text}", "", d.note, n.get_consequence_display()])
     for col, width in zip("ABCDEFGHIJK", (18, 18, 9, 50, 10, 7, 7, 7, 30, 30, 24), strict=True):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=3):
         row[3].alignment = Alignment(wrap_text=True, vertical="top")
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 class RectificationResource(resources.ModelResource):
@@ -154,7 +149,8 @@ class RectificationResource(resources.ModelResource):
     def dehydrate_proof(self, obj: RectificationItem) -> str:
         parts = [e.title for e in obj.proof_events.all()]
         if obj.proof_file:
-            parts.append(obj.proof_file.name.rsplit("/", 1)[-1])
+            # The stored name is generated; the user's own name is what they recognise.
+            parts.append(obj.proof_file_name or obj.proof_file.name.rsplit("/", 1)[-1])
         parts += [line for line in obj.proof_links.splitlines() if line.strip()]
         return "；".join(parts)
 
@@ -162,11 +158,7 @@ class RectificationResource(resources.ModelResource):
 def rectification_workbook(queryset) -> bytes:
     dataset = RectificationResource().export(queryset)
     dataset.title = "整改清单"
-    # Text typed by users must never become a formula in the downloaded file.
-    for i, row in enumerate(dataset):
-        if any(isinstance(v, str) and v.startswith(("=", "+", "-", "@")) for v in row):
-            dataset[i] = [f"'{v}" if isinstance(v, str) and v.startswith(("=", "+", "-", "@")) else v for v in row]
-    return dataset.export("xlsx")
+    return dataset_workbook(dataset)
 
 
 def export_filename(stem: str) -> str:

@@ -4,6 +4,8 @@ from django import forms
 
 from campaigns.models import Campaign
 from ledger.models import Event
+from ledger.uploads import ACCEPT_ATTR, CheckedFile, UploadRefused, check_file, max_file_bytes
+from organizations.field_ranges import refuse_implausible_dates
 from organizations.models import Organization
 
 from .models import Criterion, EvaluationSystem, RectificationItem, RectificationStatus
@@ -40,6 +42,29 @@ class ImportForm(_Bootstrap, forms.Form):
         return f
 
 
+class PublishedImportForm(_Bootstrap, forms.Form):
+    """A 测评体系 as the city office published it: one table in Excel or Word, in its own columns."""
+
+    file = forms.FileField(
+        label="测评体系原表（.xlsx 或 .docx）", error_messages={"required": "请选择要导入的 .xlsx 或 .docx 文件"}
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].widget.attrs["accept"] = ".xlsx,.docx"
+        self._style()
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".xlsx", ".docx")):
+            raise forms.ValidationError("只接受 .xlsx 或 .docx 格式的文件（.xls/.doc 请先用 Excel 或 Word 另存）")
+        from .workbook import max_upload_bytes
+
+        if f.size > max_upload_bytes():
+            raise forms.ValidationError(f"文件超过 {max_upload_bytes() // (1024 * 1024)} MB 上限")
+        return f
+
+
 class AdoptForm(_Bootstrap, forms.Form):
     system = forms.ModelChoiceField(
         label="测评体系", queryset=EvaluationSystem.objects.all(), error_messages={"required": "请选择测评体系"}
@@ -69,6 +94,25 @@ class RoundForm(_Bootstrap, forms.Form):
 
 
 class RectificationForm(_Bootstrap, forms.ModelForm):
+    # Not the model's field: the upload is checked by ledger.uploads here and stored by the service.
+    proof_file = forms.FileField(
+        label="佐证文件（图片、PDF、Word、Excel、PPT、文本或 MP4 视频）",
+        required=False,
+        error_messages={"empty": "佐证文件为空（0 字节）。", "invalid": "上传的文件无效，请重新选择。"},
+    )
+    proof_file_clear = forms.BooleanField(label="删除现有佐证文件", required=False)
+    field_order = [
+        "problem",
+        "measure",
+        "responsible_units",
+        "responsible_person",
+        "deadline",
+        "status",
+        "proof_events",
+        "proof_file",
+        "proof_file_clear",
+    ]
+
     class Meta:
         model = RectificationItem
         fields = [
@@ -79,7 +123,6 @@ class RectificationForm(_Bootstrap, forms.ModelForm):
             "deadline",
             "status",
             "proof_events",
-            "proof_file",
             "proof_links",
             "verification_note",
         ]
@@ -94,12 +137,28 @@ class RectificationForm(_Bootstrap, forms.ModelForm):
 
     def __init__(self, *args, campaign: Campaign, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        refuse_implausible_dates(self, "deadline")
         self.fields["responsible_units"].queryset = Organization.objects.filter(
             path__startswith=campaign.unit.path
         ).order_by("path")
         self.fields["proof_events"].queryset = Event.objects.filter(campaign=campaign).order_by("-start_date")
         self.fields["status"].choices = RectificationStatus.choices
+        self.fields["proof_file"].widget.attrs["accept"] = ACCEPT_ATTR
+        if not (self.instance.pk and self.instance.proof_file):
+            del self.fields["proof_file_clear"]
         self._style()
+
+    def clean_proof_file(self) -> CheckedFile | None:
+        """The uploaded proof, decided by its content (ledger.uploads); None when no file was chosen."""
+        upload = self.cleaned_data.get("proof_file")
+        if not upload:
+            return None
+        limit = max_file_bytes()
+        try:
+            # One byte past the limit is enough for the checker to refuse it as oversize.
+            return check_file(upload.name, upload.read(limit + 1), max_bytes=limit)
+        except UploadRefused as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class CriteriaTagForm(_Bootstrap, forms.Form):

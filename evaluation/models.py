@@ -43,6 +43,8 @@ class EvaluationSystem(models.Model):
     total_points = models.DecimalField(_("总分"), null=True, blank=True, **POINTS)
     bonus_cap = models.DecimalField(_("加分上限"), null=True, blank=True, **POINTS)
     notes = models.TextField(_("备注"), blank=True)
+    pass_mark = models.DecimalField(_("合格分数线"), null=True, blank=True, **POINTS)
+    total_includes_bonus = models.BooleanField(_("总分含加分"), default=False)
     # What each grade is worth, in percent of the criterion's points (A/B/C/D = 100/66/33/0 by default).
     grade_a = models.DecimalField(_("A 等得分率（%）"), max_digits=5, decimal_places=2, default=Decimal("100"))
     grade_b = models.DecimalField(_("B 等得分率（%）"), max_digits=5, decimal_places=2, default=Decimal("66"))
@@ -122,6 +124,9 @@ class Criterion(models.Model):
     style = models.CharField(_("评分方式"), max_length=16, choices=ScoringStyle.choices, default=ScoringStyle.POINTS)
     methods = models.CharField(_("测评方法"), max_length=200, blank=True)
     evidence_text = models.TextField(_("材料要求"), blank=True)
+    # The scoring rule as the published system words it ("每低1个百分点扣1分"), shown beside the criterion.
+    scoring_rule = models.TextField(_("评分标准（原文）"), blank=True)
+    responsible_text = models.CharField(_("负责部门（原文）"), max_length=200, blank=True)
     # The structured evidence rule (optional; read from the template or from 材料要求 as written).
     rule_min_dossiers = models.PositiveSmallIntegerField(_("最少档案数"), null=True, blank=True)
     rule_min_photos = models.PositiveSmallIntegerField(_("每档最少图片"), null=True, blank=True)
@@ -156,6 +161,8 @@ class NegativeListItem(models.Model):
     consequence = models.CharField(_("后果"), max_length=16, choices=Consequence.choices, default=Consequence.VETO)
     deduct_points = models.DecimalField(_("扣分"), null=True, blank=True, **POINTS)
     window_months = models.PositiveSmallIntegerField(_("时限（月）"), null=True, blank=True)
+    # The consequence in the system's own words ("撤销荣誉称号", "黄牌警告"), mapped to `consequence`.
+    consequence_text = models.CharField(_("后果（原文）"), max_length=50, blank=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
@@ -166,6 +173,26 @@ class NegativeListItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.text[:40]}"
+
+
+class ColumnMapping(models.Model):
+    """How the columns of one layout of published 测评体系 map to our fields, remembered for its next import."""
+
+    signature = models.CharField(_("表头特征"), max_length=64, unique=True)
+    headers = models.JSONField(_("表头"), default=list)
+    mapping = models.JSONField(_("列对应"), default=dict)  # {"0": "item", "2": "criterion", ...}
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("设置人"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("测评体系列对应")
+        verbose_name_plural = _("测评体系列对应")
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return " | ".join(self.headers)[:80]
 
 
 class BonusItem(models.Model):
@@ -352,7 +379,15 @@ class RectificationItem(models.Model):
         _("状态"), max_length=16, choices=RectificationStatus.choices, default=RectificationStatus.PENDING
     )
     proof_events = models.ManyToManyField(Event, verbose_name=_("佐证档案"), blank=True, related_name="+")
-    proof_file = models.FileField(_("佐证文件"), upload_to="evaluation/rectification/%Y/", blank=True)
+    # Written only by the service, from a file ledger.uploads checked; stored under a generated name, served by
+    # the scoped view under its original name.
+    proof_file = models.FileField(
+        _("佐证文件"), upload_to="evaluation/rectification/%Y/", blank=True, max_length=255, editable=False
+    )
+    proof_file_name = models.CharField(_("佐证文件原名"), max_length=200, blank=True, editable=False)
+    proof_file_content_type = models.CharField(_("佐证文件类型"), max_length=100, blank=True, editable=False)
+    proof_file_size = models.PositiveBigIntegerField(_("佐证文件大小"), null=True, blank=True, editable=False)
+    proof_file_sha256 = models.CharField(_("佐证文件 SHA-256"), max_length=64, blank=True, editable=False)
     proof_links = models.TextField(_("佐证链接"), blank=True)
     verification_note = models.TextField(_("核验意见"), blank=True)
     created_by = models.ForeignKey(

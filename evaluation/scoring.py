@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 ZERO = Decimal("0")
 HALF = Decimal("0.5")
 CENT = Decimal("0.01")
+POINTS_LIMIT = Decimal("99999.99")
 DEFAULT_GRADE_PERCENTS = {"A": Decimal("100"), "B": Decimal("66"), "C": Decimal("33"), "D": Decimal("0")}
 
 
@@ -33,6 +34,9 @@ def to_decimal(value: object, *, what: str = "分值") -> Decimal | None:
         raise ScoringError(f"{what}必须是数字，不能是“{value}”") from None
     if not number.is_finite():
         raise ScoringError(f"{what}必须是数字")
+    if abs(number) > POINTS_LIMIT:
+        # Points are stored with 7 digits, 2 after the point (evaluation.models.POINTS); 1e400 cannot even be rounded.
+        raise ScoringError(f"{what}超出范围，绝对值不能超过 {POINTS_LIMIT} 分")
     return number
 
 

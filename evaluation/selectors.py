@@ -475,3 +475,11 @@ def rectification_list(
 
 def style_is_points(c: Criterion) -> bool:
     return c.style == ScoringStyle.POINTS
+
+
+def remembered_mapping(signature: str) -> dict[int, str] | None:
+    """The column mapping saved for this layout of published 测评体系 at its last import, if any."""
+    from .models import ColumnMapping
+
+    row = ColumnMapping.objects.filter(signature=signature).first()
+    return {int(k): v for k, v in row.mapping.items() if str(k).isdigit()} if row else None

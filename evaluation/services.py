@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,10 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Task
 from ledger.models import Event
+from ledger.services import delete_stored, store_checked
+from ledger.uploads import CheckedFile
 from organizations.audit import audit_record
+from organizations.field_ranges import date_problem, number_problem
 from organizations.models import Organization
 
 from . import scoring
@@ -19,6 +23,7 @@ from .models import (
     BonusClaim,
     BonusItem,
     CampaignSystem,
+    ColumnMapping,
     Criterion,
     EvaluationSystem,
     Indicator,
@@ -31,6 +36,7 @@ from .models import (
     ScoringStyle,
     SelfAssessment,
 )
+from .published import PublishedResult
 from .workbook import ParsedSystem
 
 
@@ -112,6 +118,44 @@ def system_import(*, parsed: ParsedSystem, user: Any = None, filename: str = "")
         for b in parsed.bonuses
     )
     audit_record(actor=user, action="create", obj=system, details={"filename": filename, **parsed.counts()})
+    return system
+
+
+@transaction.atomic
+def system_import_published(
+    *,
+    result: PublishedResult,
+    headers: list[str],
+    mapping: dict[int, str],
+    signature: str,
+    user: Any = None,
+    filename: str = "",
+) -> EvaluationSystem:
+    """Save a published 测评体系 read through a column mapping (all or nothing) and remember the mapping
+    for the next file of the same layout. The scoring rules, responsible units and consequences as written are kept."""
+    system = system_import(parsed=result.system, user=user, filename=filename)
+    fields = ["pass_mark", "total_includes_bonus"]
+    system.pass_mark = result.settings.get("pass_mark")
+    system.total_includes_bonus = bool(result.settings.get("total_includes_bonus"))
+    system.save(update_fields=fields)
+    criteria = list(Criterion.objects.filter(system=system))
+    for c in criteria:
+        extra = result.criteria_extra.get(c.code, {})
+        c.scoring_rule = extra.get("scoring_rule", "")
+        c.responsible_text = extra.get("department", "")[:200]
+    Criterion.objects.bulk_update(criteria, ["scoring_rule", "responsible_text"])
+    negatives = list(NegativeListItem.objects.filter(system=system))
+    for n in negatives:
+        n.consequence_text = result.negatives_extra.get(n.code, "")[:50]
+    NegativeListItem.objects.bulk_update(negatives, ["consequence_text"])
+    ColumnMapping.objects.update_or_create(
+        signature=signature,
+        defaults={
+            "headers": [str(h)[:100] for h in headers],
+            "mapping": {str(k): v for k, v in mapping.items() if v},
+            "updated_by": user if getattr(user, "is_authenticated", False) else None,
+        },
+    )
     return system
 
 
@@ -306,6 +350,16 @@ RECTIFICATION_FIELDS = (
 )
 
 
+def _check_rectification_values(fields: dict[str, Any]) -> None:
+    """整改时限 within 2000–2100 and 失分 within its field, whatever path the values came by."""
+    deadline = fields.get("deadline")
+    problem = date_problem(deadline, "整改时限") if isinstance(deadline, datetime.date) else ""
+    if fields.get("points_lost") is not None:
+        problem = problem or number_problem(RectificationItem, "points_lost", fields["points_lost"], label="失分")
+    if problem:
+        raise EvaluationError(problem)
+
+
 @transaction.atomic
 def rectification_create(
     *,
@@ -314,22 +368,55 @@ def rectification_create(
     user: Any = None,
     responsible_units: Iterable[Organization] = (),
     proof_events: Iterable[Event] = (),
+    proof: CheckedFile | None = None,
     **fields: Any,
 ) -> RectificationItem:
-    unknown = set(fields) - {*RECTIFICATION_FIELDS, "assessment", "criterion", "points_lost", "proof_file"}
+    """A new 整改清单 entry; `proof` is a file ledger.uploads checked, stored under a generated name."""
+    unknown = set(fields) - {*RECTIFICATION_FIELDS, "assessment", "criterion", "points_lost"}
     if unknown:
         raise TypeError(f"unknown fields {unknown}")
+    _check_rectification_values(fields)
     if not problem.strip():
         raise EvaluationError("请填写存在问题")
-    item = RectificationItem.objects.create(
-        campaign=campaign,
-        problem=problem.strip(),
-        created_by=user if getattr(user, "is_authenticated", False) else None,
-        **fields,
-    )
-    _set_rectification_links(item, responsible_units, proof_events)
-    audit_record(actor=user, action="create", obj=item, organization=campaign.unit)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            item = RectificationItem(
+                campaign=campaign,
+                problem=problem.strip(),
+                created_by=user if getattr(user, "is_authenticated", False) else None,
+                **fields,
+            )
+            if proof is not None:
+                _store_proof(item, proof, written)
+            item.save()
+            _set_rectification_links(item, responsible_units, proof_events)
+            audit_record(actor=user, action="create", obj=item, organization=campaign.unit)
+    except OSError:
+        delete_stored(written)
+        raise EvaluationError(PROOF_STORAGE_FAILED) from None
+    except BaseException:
+        delete_stored(written)
+        raise
     return item
+
+
+PROOF_STORAGE_FAILED = "佐证文件保存失败（存储空间不可用），本次修改未保存，请稍后重试或联系管理员。"
+PROOF_FIELDS = ("proof_file", "proof_file_name", "proof_file_content_type", "proof_file_size", "proof_file_sha256")
+
+
+def _store_proof(item: RectificationItem, proof: CheckedFile, written: list[str]) -> None:
+    item.proof_file = store_checked(proof, written, prefix="evaluation/rectification")
+    item.proof_file_name = proof.original_name
+    item.proof_file_content_type = proof.content_type
+    item.proof_file_size = proof.size
+    item.proof_file_sha256 = proof.sha256
+
+
+def _clear_proof(item: RectificationItem) -> None:
+    item.proof_file = ""
+    item.proof_file_name = item.proof_file_content_type = item.proof_file_sha256 = ""
+    item.proof_file_size = None
 
 
 def _set_rectification_links(item: RectificationItem, units: Iterable[Organization], events: Iterable[Event]) -> None:
@@ -378,28 +465,48 @@ def rectification_update(
     user: Any = None,
     responsible_units: Iterable[Organization] | None = None,
     proof_events: Iterable[Event] | None = None,
+    proof: CheckedFile | None = None,
+    remove_proof: bool = False,
     **fields: Any,
 ) -> RectificationItem:
-    allowed = {*RECTIFICATION_FIELDS, "proof_file"}
-    unknown = set(fields) - allowed
+    """Change an entry. A new `proof` (checked by ledger.uploads) replaces the old file, `remove_proof` drops
+    it; the replaced file leaves storage once the change is committed, a new one is removed if it is not."""
+    unknown = set(fields) - set(RECTIFICATION_FIELDS)
     if unknown:
         raise TypeError(f"unknown fields {unknown}")
+    _check_rectification_values(fields)
     if "problem" in fields and not str(fields["problem"]).strip():
         raise EvaluationError("请填写存在问题")
-    for name, value in fields.items():
-        setattr(item, name, value)
-    item.save(update_fields=[*fields, "updated_at"])
-    if responsible_units is not None or proof_events is not None:
-        _set_rectification_links(
-            item,
-            responsible_units if responsible_units is not None else item.responsible_units.all(),
-            proof_events if proof_events is not None else item.proof_events.all(),
-        )
-    audit_record(
-        actor=user,
-        action="update",
-        obj=item,
-        organization=item.campaign.unit,
-        details={k: str(v) for k, v in fields.items() if k != "proof_file"},
-    )
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            for name, value in fields.items():
+                setattr(item, name, value)
+            update = [*fields, "updated_at"]
+            old_file = item.proof_file.name if item.proof_file else ""
+            details = {k: str(v) for k, v in fields.items()}
+            if proof is not None:
+                _store_proof(item, proof, written)
+                update += PROOF_FIELDS
+                details["proof_file"] = f"{proof.original_name}（SHA-256 {proof.sha256}）"
+            elif remove_proof and old_file:
+                _clear_proof(item)
+                update += PROOF_FIELDS
+                details["proof_file"] = "已删除"
+            item.save(update_fields=update)
+            if old_file and "proof_file" in update:
+                transaction.on_commit(lambda: delete_stored([old_file]))
+            if responsible_units is not None or proof_events is not None:
+                _set_rectification_links(
+                    item,
+                    responsible_units if responsible_units is not None else item.responsible_units.all(),
+                    proof_events if proof_events is not None else item.proof_events.all(),
+                )
+            audit_record(actor=user, action="update", obj=item, organization=item.campaign.unit, details=details)
+    except OSError:
+        delete_stored(written)
+        raise EvaluationError(PROOF_STORAGE_FAILED) from None
+    except BaseException:
+        delete_stored(written)
+        raise
     return item

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import reminder_views, views
 
 app_name = "evaluation"
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("systems/import/", views.system_import, name="system_import"),
+    path("systems/import/published/", views.system_import_published, name="system_import_published"),
     path("systems/template.xlsx", views.template_download, name="template_download"),
     path("systems/template/", views.template_doc, name="template_doc"),
     path("systems/<int:pk>/", views.system_detail, name="system_detail"),
@@ -24,6 +25,8 @@ urlpatterns = [
         name="rectification_export",
     ),
     path("rectifications/<int:pk>/", views.rectification_edit, name="rectification_edit"),
+    path("rectifications/<int:pk>/urge/", reminder_views.rectification_urge, name="rectification_urge"),
+    path("rectifications/<int:pk>/proof/", views.rectification_proof, name="rectification_proof"),
     path("rounds/<int:pk>/", views.round_detail, name="round_detail"),
     path("rounds/<int:pk>/criteria/<int:criterion_pk>/", views.score_save, name="score_save"),
     path("rounds/<int:pk>/criteria/<int:criterion_pk>/rectify/", views.rectify_from_score, name="rectify_from_score"),

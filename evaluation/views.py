@@ -15,13 +15,16 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ledger.serving import stored_file_response
+from organizations.query_params import clean_text, query_id, strip_control
+
 from . import exports, selectors, services
-from .forms import AdoptForm, CriteriaTagForm, ImportForm, RectificationForm, RoundForm
+from .forms import AdoptForm, CriteriaTagForm, ImportForm, PublishedImportForm, RectificationForm, RoundForm
 from .models import (
     BonusItem,
     Criterion,
@@ -50,7 +53,7 @@ def _xlsx(data: bytes, filename: str) -> HttpResponse:
 # Systems (shared read-only)
 # ----------------------------------------------------------------------------------------------
 def index(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = clean_text(request.GET.get("q"))
     systems = selectors.systems_visible_to(request.user).annotate(
         item_count=Count("items", distinct=True), campaign_count=Count("campaign_links", distinct=True)
     )
@@ -159,6 +162,112 @@ def system_import(request: HttpRequest) -> HttpResponse:
         request,
         "evaluation/system_import.html",
         {"form": form, "preview": preview, "token": token, "counts": preview.counts() if preview else None},
+    )
+
+
+_STYLE_VALUES = {"points", "grade", "deduction", "yes_no"}
+_PUBLISHED_SESSION = "evaluation_published_pending"
+
+
+def system_import_published(request: HttpRequest) -> HttpResponse:
+    """A published 测评体系 (.xlsx/.docx, its own columns): upload → column mapping + preview → confirm.
+
+    The mapping guessed from the headers (or remembered from the last file of the same layout) is shown as a select
+    per column; changing one re-reads the table. The file waits on disk under a random token until confirmed.
+    """
+    from .published import FIELD_LABELS, MAPPABLE_FIELDS, PublishedRefused, build_system, read_table
+
+    if not selectors.can_import_systems(request.user):
+        raise PermissionDenied("只有管理员或创建办可以导入测评体系")
+    form = PublishedImportForm()
+    table = result = None
+    token, filename, remembered = "", "", False
+    try:
+        if request.method == "POST" and request.POST.get("token"):
+            token = request.POST["token"] if re.fullmatch(r"[0-9a-f]{32}", request.POST["token"]) else ""
+            filename = request.session.get(_PUBLISHED_SESSION, {}).get(token, "")
+            path = _pending_dir() / f"{token}.xlsx"
+            if not token or not filename or not path.is_file():
+                messages.error(request, "导入文件已过期，请重新上传。")
+                return redirect("evaluation:system_import_published")
+            mapping = {
+                int(key[4:]): value
+                for key, value in request.POST.items()
+                if key.startswith("map-") and key[4:].isdigit() and value in FIELD_LABELS and value
+            }
+            styles = {
+                key[6:]: value
+                for key, value in request.POST.items()
+                if key.startswith("style-") and value in _STYLE_VALUES
+            }
+            table = read_table(path.read_bytes(), filename, mapping=mapping)
+            result = build_system(table, name=request.POST.get("name", "").strip()[:200], styles=styles)
+            if request.POST.get("confirm") == "1" and result.system.ok:
+                system = services.system_import_published(
+                    result=result,
+                    headers=table.headers,
+                    mapping=table.mapping,
+                    signature=table.signature,
+                    user=request.user,
+                    filename=filename,
+                )
+                path.unlink(missing_ok=True)
+                pending = request.session.get(_PUBLISHED_SESSION, {})
+                pending.pop(token, None)
+                request.session[_PUBLISHED_SESSION] = pending
+                messages.success(request, f"已导入测评体系“{system.name}”，列对应已记住，下次同样格式的表格自动套用。")
+                return redirect("evaluation:system_detail", pk=system.pk)
+        elif request.method == "POST":
+            form = PublishedImportForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                data = upload.read()
+                filename = upload.name[:200]
+                table = read_table(data, filename)
+                known = selectors.remembered_mapping(table.signature)
+                if known:
+                    table = read_table(data, filename, mapping=known)
+                    remembered = True
+                result = build_system(table)
+                token = uuid.uuid4().hex
+                (_pending_dir() / f"{token}.xlsx").write_bytes(data)
+                pending = request.session.get(_PUBLISHED_SESSION, {})
+                pending[token] = filename
+                request.session[_PUBLISHED_SESSION] = pending
+    except PublishedRefused as exc:
+        if form.is_bound:
+            form.add_error("file", str(exc))
+        else:
+            messages.error(request, str(exc))
+        table = result = None
+    if result is not None:
+        # What the preview shows beside each criterion and negative item, as written in the file.
+        for c in result.system.criteria:
+            c.scoring_rule = result.criteria_extra.get(c.code, {}).get("scoring_rule", "")  # type: ignore[attr-defined]
+        labels = {"veto": "一票否决", "warning": "警示", "deduct": "扣分"}
+        for n in result.system.negatives:
+            n.label = labels.get(n.consequence, n.consequence)  # type: ignore[attr-defined]
+            n.words = result.negatives_extra.get(n.code, "")  # type: ignore[attr-defined]
+    columns = []
+    if table is not None:
+        body = table.rows[table.header_row + 1 : table.header_row + 4]
+        for c, header in enumerate(table.headers):
+            samples = [row[c] for row in body if c < len(row) and row[c]][:2]
+            columns.append({"index": c, "header": header, "samples": samples, "field": table.mapping.get(c, "")})
+    return render(
+        request,
+        "evaluation/system_import_published.html",
+        {
+            "form": form,
+            "table": table,
+            "result": result,
+            "token": token,
+            "columns": columns,
+            "fields": MAPPABLE_FIELDS,
+            "remembered": remembered,
+            "style_choices": [("points", "分值"), ("grade", "等级"), ("deduction", "扣分"), ("yes_no", "是否")],
+            "counts": result.system.counts() if result else None,
+        },
     )
 
 
@@ -384,7 +493,7 @@ def score_save(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse
     )
     data = request.POST
     passed = {"1": True, "0": False}.get(data.get("passed", ""))
-    evidence_ids = [int(x) for x in data.getlist("evidence") if x.isdigit()]
+    evidence_ids = [i for i in (query_id(x) for x in data.getlist("evidence")) if i]
     events = list(assessment.campaign.events.filter(pk__in=evidence_ids))
     error = ""
     try:
@@ -395,8 +504,8 @@ def score_save(request: HttpRequest, pk: int, criterion_pk: int) -> HttpResponse
             points=data.get("points", ""),
             grade=data.get("grade", ""),
             passed=passed,
-            deductions=_parse_deduction_lines(data.get("deductions", "")),
-            comment=data.get("comment", ""),
+            deductions=_parse_deduction_lines(strip_control(data.get("deductions", ""))),
+            comment=strip_control(data.get("comment", "")),
             evidence_events=events,
         )
     except (ScoringError, services.EvaluationError) as exc:
@@ -486,8 +595,8 @@ def round_compare(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(campaign=first.campaign, system=first.system)
         .exclude(pk=first.pk)
     )
-    other_pk = request.GET.get("other", "")
-    second = candidates.filter(pk=other_pk).first() if other_pk.isdigit() else candidates.order_by("-date").first()
+    other_pk = query_id(request.GET.get("other"))
+    second = candidates.filter(pk=other_pk).first() if other_pk else candidates.order_by("-date").first()
     context = {"a": first, "b": second, "candidates": candidates.order_by("-date")}
     if second is not None:
         context.update(selectors.compare_rounds(first, second))
@@ -501,7 +610,7 @@ def _rectification_filters(request: HttpRequest) -> dict:
     return {
         "status": request.GET.get("status", ""),
         "overdue": request.GET.get("overdue") == "1",
-        "query": request.GET.get("q", "").strip(),
+        "query": clean_text(request.GET.get("q")),
         "sort": request.GET.get("sort", "deadline"),
     }
 
@@ -547,13 +656,23 @@ def rectification_create(request: HttpRequest, campaign_pk: int) -> HttpResponse
         units = data.pop("responsible_units")
         events = data.pop("proof_events")
         problem = data.pop("problem")
-        if not data.get("proof_file"):
-            data.pop("proof_file", None)
-        services.rectification_create(
-            campaign=campaign, problem=problem, user=request.user, responsible_units=units, proof_events=events, **data
-        )
-        messages.success(request, "已添加整改事项。")
-        return redirect("evaluation:rectification_list", campaign_pk=campaign.pk)
+        proof = data.pop("proof_file", None)
+        data.pop("proof_file_clear", None)
+        try:
+            services.rectification_create(
+                campaign=campaign,
+                problem=problem,
+                user=request.user,
+                responsible_units=units,
+                proof_events=events,
+                proof=proof,
+                **data,
+            )
+        except services.EvaluationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "已添加整改事项。")
+            return redirect("evaluation:rectification_list", campaign_pk=campaign.pk)
     return render(request, "evaluation/rectification_form.html", {"campaign": campaign, "form": form, "item": None})
 
 
@@ -569,21 +688,41 @@ def rectification_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = dict(form.cleaned_data)
         units = data.pop("responsible_units")
         events = data.pop("proof_events")
-        proof_file = data.pop("proof_file", None)
-        if proof_file is False:
-            data["proof_file"] = ""
-        elif proof_file:
-            data["proof_file"] = proof_file
-        services.rectification_update(
-            item=item, user=request.user, responsible_units=units, proof_events=events, **data
-        )
-        messages.success(request, "已保存整改事项。")
-        return redirect("evaluation:rectification_list", campaign_pk=campaign.pk)
+        proof = data.pop("proof_file", None)
+        remove_proof = bool(data.pop("proof_file_clear", False))
+        try:
+            services.rectification_update(
+                item=item,
+                user=request.user,
+                responsible_units=units,
+                proof_events=events,
+                proof=proof,
+                remove_proof=remove_proof,
+                **data,
+            )
+        except services.EvaluationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "已保存整改事项。")
+            return redirect("evaluation:rectification_list", campaign_pk=campaign.pk)
     return render(
         request,
         "evaluation/rectification_form.html",
         {"campaign": campaign, "form": form, "item": item, "can_change": can_change},
     )
+
+
+def rectification_proof(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 佐证文件 of an entry, for whoever may read the entry (others: 404). Images and PDF open in place."""
+    item = get_object_or_404(selectors.rectifications_visible_to(request.user), pk=pk)
+    if not item.proof_file:
+        raise Http404("该整改事项没有佐证文件。")
+    if item.proof_file_sha256:
+        content_type, name = item.proof_file_content_type, item.proof_file_name
+    else:
+        # A file stored before uploads were checked: never shown in place, never typed by the browser.
+        content_type, name = "application/octet-stream", item.proof_file.name.rsplit("/", 1)[-1]
+    return stored_file_response(item.proof_file, content_type=content_type, download_name=name, inline=True)
 
 
 STYLE_HELP = {

@@ -24,11 +24,16 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 
+from organizations.spreadsheets import append_row, new_workbook, style_header, unescape_text, workbook_bytes
+
 from .scoring import ScoringError, format_points, to_decimal
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 SHEET_SYSTEM = "测评体系"
 SHEET_INFO = "说明"
@@ -248,7 +253,8 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return str(value).strip()
+    # A cell this project exported has a ' before text that looks like a formula; the text is what follows.
+    return unescape_text(str(value)).strip()
 
 
 def _norm_header(value: object) -> str:
@@ -643,22 +649,9 @@ def _num(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def append_text_safe(ws, values: list) -> None:
-    """Append a row; text that looks like a formula ("=…") stays text, so nobody's file runs formulas."""
-    ws.append(values)
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
-            cell.data_type = "s"
-
-
 def _style_header(ws, columns: list[str], widths: dict[int, int] | None = None) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    ws.append(columns)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="EEF0F3")
-        cell.alignment = Alignment(vertical="center")
+    append_row(ws, columns)
+    style_header(ws)
     ws.freeze_panes = "A2"
     for i, width in (widths or {}).items():
         ws.column_dimensions[ws.cell(row=1, column=i).column_letter].width = width
@@ -666,24 +659,26 @@ def _style_header(ws, columns: list[str], widths: dict[int, int] | None = None) 
 
 def build_workbook(data: dict[str, Any]) -> bytes:
     """Write the template from a plain snapshot (see `evaluation.selectors.system_snapshot`)."""
-    import openpyxl
+    return workbook_bytes(_system_workbook(data))
 
-    wb = openpyxl.Workbook()
+
+def _system_workbook(data: dict[str, Any]) -> Workbook:
+    wb = new_workbook()
     ws = wb.active
     ws.title = SHEET_SYSTEM
     _style_header(ws, SYSTEM_COLUMNS + RULE_COLUMNS, {2: 24, 5: 28, 8: 60, 12: 40})
     for item in data["items"]:
         item_cells = [item["code"], item["name"], _num(item["points"])]
         if not item["indicators"]:
-            append_text_safe(ws, item_cells)
+            append_row(ws, item_cells)
             continue
         for ind in item["indicators"]:
             ind_cells = [ind["code"], ind["name"] or None, _num(ind["points"])]
             if not ind["criteria"]:
-                append_text_safe(ws, [*item_cells, *ind_cells, None, None, None, None, ind["methods"] or None])
+                append_row(ws, [*item_cells, *ind_cells, None, None, None, None, ind["methods"] or None])
                 continue
             for c in ind["criteria"]:
-                append_text_safe(
+                append_row(
                     ws,
                     [
                         *item_cells,
@@ -717,27 +712,23 @@ def build_workbook(data: dict[str, Any]) -> bytes:
         ("D等得分率", _num(grades.get("D"))),
         ("备注", meta["notes"]),
     ):
-        append_text_safe(info, [label, value if value not in ("", None) else None])
+        append_row(info, [label, value if value not in ("", None) else None])
     neg = wb.create_sheet(SHEET_NEGATIVE)
     _style_header(neg, NEGATIVE_COLUMNS, {2: 60})
     for n in data["negatives"]:
-        append_text_safe(
+        append_row(
             neg,
             [n["code"], n["text"], CONSEQUENCE_LABELS[n["consequence"]], _num(n["deduct_points"]), n["window_months"]],
         )
     bonus = wb.create_sheet(SHEET_BONUS)
     _style_header(bonus, BONUS_COLUMNS, {2: 60})
     for b in data["bonuses"]:
-        append_text_safe(bonus, [b["code"], b["text"], _num(b["max_points"])])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        append_row(bonus, [b["code"], b["text"], _num(b["max_points"])])
+    return wb
 
 
 def template_workbook() -> bytes:
     """The empty template with two example rows and the 说明 sheet filled with explanations."""
-    import openpyxl
-
     data = {
         "meta": {
             "name": "（测评体系名称）",
@@ -801,14 +792,12 @@ def template_workbook() -> bytes:
         ],
         "bonuses": [{"code": "1", "text": "（特色工作加分事项）", "max_points": Decimal("3")}],
     }
-    wb = openpyxl.load_workbook(io.BytesIO(build_workbook(data)))
+    wb = _system_workbook(data)
     guide = wb.create_sheet("填写说明")
     for line in TEMPLATE_GUIDE:
-        guide.append([line])
+        append_row(guide, [line])
     guide.column_dimensions["A"].width = 120
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 TEMPLATE_GUIDE = [

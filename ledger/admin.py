@@ -2,7 +2,18 @@
 
 from django.contrib import admin
 
-from .models import ArchiveCounter, Event, EventLog, EvidenceFile, LedgerSettings, MediaReport
+from .models import (
+    ArchiveBuild,
+    ArchiveCounter,
+    BannerAlias,
+    Event,
+    EventLog,
+    EvidenceFile,
+    LedgerSettings,
+    MediaReport,
+    PhotoCheck,
+    PhotoDuplicate,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -64,3 +75,34 @@ class EventLogAdmin(ReadOnlyAdmin):
     list_display = ["at", "action", "event", "actor", "note"]
     list_filter = ["action"]
     search_fields = ["note", "event__title"]
+
+
+@admin.register(PhotoCheck)
+class PhotoCheckAdmin(ReadOnlyAdmin):
+    list_display = ["evidence_file", "unit", "time_mismatch", "ocr_status", "banner_unit_found", "seconds"]
+    list_filter = ["ocr_status", "time_mismatch", "banner_unit_found", "banner_date_found"]
+    search_fields = ["evidence_file__original_name", "ocr_text", "camera"]
+
+
+@admin.register(PhotoDuplicate)
+class PhotoDuplicateAdmin(ReadOnlyAdmin):
+    list_display = ["first", "second", "phash_distance", "dhash_distance", "same_unit", "found_at"]
+    list_filter = ["same_unit"]
+    search_fields = ["first__original_name", "second__original_name"]
+
+
+@admin.register(BannerAlias)
+class BannerAliasAdmin(admin.ModelAdmin):
+    """Aliases are kept by the 创建办 on the ledger's 横幅单位别名 page; staff may correct them here."""
+
+    list_display = ["alias", "organization"]
+    search_fields = ["alias", "organization__name"]
+
+
+@admin.register(ArchiveBuild)
+class ArchiveBuildAdmin(ReadOnlyAdmin):
+    """Kept archive PDFs (归档文件): built by the archive_pdf job or `manage.py build_archive`, never edited."""
+
+    list_display = ["filename", "campaign", "unit", "year", "version", "pages", "built_by", "built_at"]
+    list_filter = ["year"]
+    search_fields = ["filename", "sha256"]

@@ -10,20 +10,20 @@ import re
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO
 from urllib.parse import quote
 
-import xlsxwriter
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
 from campaigns.models import Campaign, Task
+from organizations.models import User
+from organizations.spreadsheets import clean_text, safe_text, xlsxwriter_workbook
 
 from .models import Event, EventStatus, EvidenceFile, MediaReport, Slot, category_choices
 from .services import MEDIA_NOT_COUNTED, completeness_from_counts, ledger_settings_for
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 CATALOGUE_HEADERS = [
     "档号",
     "日期",
@@ -37,12 +37,6 @@ CATALOGUE_HEADERS = [
     "状态",
 ]
 CATALOGUE_WIDTHS = [18, 14, 40, 20, 10, 16, 8, 8, 8, 8, 8, 6, 26, 6, 8]
-
-
-def safe_text(value: object) -> str:
-    """Text for a cell that no spreadsheet will run as a formula (OWASP CSV-injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def events_for_year(events: QuerySet[Event], *, campaign: Campaign, year: int) -> QuerySet[Event]:
@@ -94,18 +88,13 @@ def write_workbook(target: str | IO[bytes], *, campaign: Campaign, year: int, ev
     categories = dict(category_choices())
     statuses = {k: str(v) for k, v in EventStatus.choices}
 
-    wb = xlsxwriter.Workbook(
+    wb = xlsxwriter_workbook(
         target,
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "default_date_format": 'yyyy"年"m"月"d"日"',
-            "tmpdir": tempfile.gettempdir(),
-        },
+        constant_memory=True,
+        default_date_format='yyyy"年"m"月"d"日"',
+        tmpdir=tempfile.gettempdir(),
     )
-    wb.set_properties({"title": f"{campaign.title} {year}年度台账", "author": "文明创建管理平台"})
+    wb.set_properties({"title": clean_text(f"{campaign.title} {year}年度台账"), "author": "文明创建管理平台"})
     head = wb.add_format(
         {"bold": True, "bg_color": "#EEF0F3", "border": 1, "align": "center", "valign": "vcenter", "text_wrap": True}
     )
@@ -184,12 +173,16 @@ def write_workbook(target: str | IO[bytes], *, campaign: Campaign, year: int, ev
         .annotate(n=Count("event_id"))
         .order_by()
     )
-    tasks = Task.objects.filter(campaign=campaign).order_by("order", "pk")
+    tasks = (
+        Task.objects.filter(campaign=campaign)
+        .prefetch_related(Prefetch("responsible_people", queryset=User.objects.order_by("pk")))
+        .order_by("order", "pk")
+    )
     for row, task in enumerate(tasks.iterator(chunk_size=1000), start=1):
         ws.write_string(row, 0, safe_text(task.number), text)
         ws.write_string(row, 1, safe_text(task.title), text)
         ws.write_string(row, 2, safe_text("、".join(lead.get(task.pk, []))), text)
-        ws.write_string(row, 3, safe_text(task.responsible_people), text)
+        ws.write_string(row, 3, safe_text("、".join(u.display_name for u in task.responsible_people.all())), text)
         if task.due_date:
             ws.write_datetime(row, 4, datetime.datetime.combine(task.due_date, datetime.time()), date)
         else:
@@ -283,10 +276,18 @@ def archive_layout(events: QuerySet[Event]) -> Iterator[tuple[Event, str, list[t
 STORED_TYPES = {"jpg", "png", "webp", "gif", "mp4", "docx", "xlsx", "pptx"}
 
 
-def write_archive(target: str | IO[bytes], *, campaign: Campaign, year: int, events: QuerySet[Event]) -> int:
+def write_archive(
+    target: str | IO[bytes],
+    *,
+    campaign: Campaign,
+    year: int,
+    events: QuerySet[Event],
+    on_dossier: Callable[[int], None] | None = None,
+) -> int:
     """Write the ZIP of a year: the workbook at the top, every dossier's files, index.html and SHA256SUMS.
 
     Returns the number of evidence files written. Files are copied in chunks, hashed while copied.
+    `on_dossier(n)` is called after the n-th dossier is written (the job's progress bar).
     """
     events = events_for_year(events, campaign=campaign, year=year)
     sums: list[tuple[str, str]] = []
@@ -332,6 +333,8 @@ def write_archive(target: str | IO[bytes], *, campaign: Campaign, year: int, eve
                 f"{html.escape(str(statuses.get(event.status, event.status)))}</p>"
                 f"<ul>{''.join(links) or '<li>（无材料）</li>'}</ul></section>"
             )
+            if on_dossier is not None:
+                on_dossier(len(rows_html))
         index = (
             '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
             f"<title>{html.escape(campaign.title)} {year}年度台账</title>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from campaigns.models import Campaign, Task
+from organizations.field_ranges import refuse_implausible_dates
 
 from .models import DEFAULT_REQUIRED_SLOTS, Event, EventStatus, EvidenceFile, Slot, category_choices
 from .selectors import campaigns_for_ledger, organizations_for_new_event
@@ -40,6 +41,7 @@ class EventForm(forms.ModelForm):
 
     def __init__(self, *args, user, campaign: Campaign, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        refuse_implausible_dates(self, "start_date", "end_date")
         self.campaign = campaign
         self.fields["organization"].queryset = organizations_for_new_event(user, campaign)
         self.fields["organization"].label_from_instance = lambda o: o.name
@@ -118,9 +120,7 @@ class LedgerSettingsForm(forms.Form):
                     max_value=50,
                     required=False,
                     initial=req.get(slot, 0),
-                    widget=forms.NumberInput(
-                        attrs={"class": "form-control form-control-sm text-end", "style": "width:4.5rem"}
-                    ),
+                    widget=forms.NumberInput(attrs={"class": "form-control form-control-sm text-end wm-w-4-5r"}),
                 )
                 names.append(name)
             self.slot_fields.append((cat_label, names))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -241,3 +243,134 @@ class EventLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.at:%Y-%m-%d}"
+
+
+# ------------------------------------------------------------------------------
+# Evidence checks on photos (issue 15): findings computed in the background after upload
+# ------------------------------------------------------------------------------
+class OcrStatus(models.TextChoices):
+    PENDING = "pending", _("待识别")
+    OK = "ok", _("已识别")
+    DISABLED = "disabled", _("OCR 未启用")
+    TIMEOUT = "timeout", _("超时跳过")
+    FAILED = "failed", _("识别失败")
+
+
+class PhotoCheck(models.Model):
+    """What the checks found in one photo. Duplicates are PhotoDuplicate rows (so deleting a photo clears
+    its pairs); the capture-time finding is stored so the list can filter on it."""
+
+    evidence_file = models.OneToOneField(
+        EvidenceFile, verbose_name=_("图片"), on_delete=models.CASCADE, related_name="photo_check"
+    )
+    unit = models.ForeignKey(
+        Organization, verbose_name=_("所属单位"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    phash = models.CharField(_("感知哈希"), max_length=16, blank=True)
+    dhash = models.CharField(_("差异哈希"), max_length=16, blank=True)
+    camera = models.CharField(_("相机型号"), max_length=100, blank=True)
+    time_mismatch = models.BooleanField(_("拍摄时间不符"), default=False)
+    time_note = models.CharField(_("拍摄时间说明"), max_length=100, blank=True)
+    ocr_status = models.CharField(_("文字识别"), max_length=16, choices=OcrStatus.choices, default=OcrStatus.PENDING)
+    ocr_text = models.TextField(_("识别文字"), blank=True)
+    ocr_note = models.CharField(_("识别说明"), max_length=200, blank=True)
+    seconds = models.FloatField(_("识别用时（秒）"), null=True, blank=True)
+    banner_unit_found = models.BooleanField(_("横幅有单位名称"), default=False)
+    banner_unit_name = models.CharField(_("识别到的单位名称"), max_length=200, blank=True)
+    banner_date_found = models.BooleanField(_("横幅有日期"), default=False)
+    banner_date = models.DateField(_("横幅日期"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("检查时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("图片检查")
+        verbose_name_plural = _("图片检查")
+        indexes = [models.Index(fields=["unit", "phash"])]
+
+    def __str__(self) -> str:
+        return f"检查 {self.evidence_file_id}"
+
+
+class PhotoDuplicate(models.Model):
+    """Two photos in different dossiers whose hashes agree (stored once, first < second)."""
+
+    first = models.ForeignKey(EvidenceFile, on_delete=models.CASCADE, related_name="duplicates_as_first")
+    second = models.ForeignKey(EvidenceFile, on_delete=models.CASCADE, related_name="duplicates_as_second")
+    phash_distance = models.PositiveSmallIntegerField(_("pHash 距离"))
+    dhash_distance = models.PositiveSmallIntegerField(_("dHash 距离"))
+    same_unit = models.BooleanField(_("同一单位"))
+    found_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("疑似重复图片")
+        verbose_name_plural = _("疑似重复图片")
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="ledger_photo_duplicate_pair"),
+            models.CheckConstraint(condition=models.Q(first__lt=models.F("second")), name="ledger_photo_dup_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ≈ {self.second_id}"
+
+
+class BannerAlias(models.Model):
+    """Other names a unit's banners use (简称, 曾用名, 挂牌名): matched in the OCR text besides name and 简称."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="banner_aliases"
+    )
+    alias = models.CharField(_("别名"), max_length=100)
+
+    class Meta:
+        verbose_name = _("横幅单位别名")
+        verbose_name_plural = _("横幅单位别名")
+        ordering = ["organization", "alias"]
+        constraints = [models.UniqueConstraint(fields=["organization", "alias"], name="ledger_banner_alias_unique")]
+
+    def __str__(self) -> str:
+        return self.alias
+
+
+# ------------------------------------------------------------------------------
+# The year-end archive PDF (ledger/archive): every build kept, a rebuild is a new version
+# ------------------------------------------------------------------------------
+def _archive_build_path(instance: ArchiveBuild, filename: str) -> str:
+    # A random stored name: the user-facing name is `filename` on the row, never the path.
+    return f"ledger-archives/{instance.year}/{uuid.uuid4().hex}.pdf"
+
+
+class ArchiveBuild(models.Model):
+    """One built 年度台账档案 PDF of a unit's campaign year (归档文件), with its SHA-256 and who built it."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="archive_builds"
+    )
+    unit = models.ForeignKey(Organization, verbose_name=_("收录范围"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    version = models.PositiveIntegerField(_("版本"))
+    file = models.FileField(_("文件"), upload_to=_archive_build_path, max_length=255)
+    filename = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    pages = models.PositiveIntegerField(_("页数"))
+    dossiers = models.PositiveIntegerField(_("档案数"))
+    photos = models.PositiveIntegerField(_("图片数"))
+    job = models.OneToOneField(
+        "jobs.Job", verbose_name=_("后台任务"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    built_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("生成人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    built_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("台账档案 PDF")
+        verbose_name_plural = _("台账档案 PDF")
+        ordering = ["-year", "-version", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "unit", "year", "version"], name="ledger_archive_build_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename}（第 {self.version} 版）"

@@ -11,6 +11,7 @@ from campaigns.selectors import campaigns_visible_to
 from organizations.models import Organization, OrganizationKind
 from organizations.scoping import can_administer, can_change, scope_filter
 
+from .evidence_selectors import filter_events
 from .models import Event, EventStatus, EvidenceFile, MediaReport, Slot
 
 SORTS = {
@@ -69,6 +70,7 @@ class EventFilters:
     complete: str = ""  # "yes" / "no"
     task: int | None = None
     late: str = ""  # "yes" / "no"
+    evidence: str = ""  # 图片检查: "duplicate" (疑似重复) / "time" (拍摄时间不符)
     q: str = ""
     sort: str = "-date"
     extra: dict = field(default_factory=dict)
@@ -97,6 +99,8 @@ def event_list(*, user: object, filters: EventFilters) -> QuerySet[Event]:
         qs = qs.filter(is_complete=f.complete == "yes")
     if f.late in {"yes", "no"}:
         qs = qs.filter(is_late_entry=f.late == "yes")
+    if f.evidence:
+        qs = filter_events(qs, user=user, evidence=f.evidence)
     if f.task:
         qs = qs.filter(tasks__pk=f.task)
     if f.q:

@@ -16,9 +16,11 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from campaigns.models import Campaign, Task
+from organizations.field_ranges import date_problem
 from organizations.models import Organization
 from organizations.scoping import unit_of
 
+from .evidence_services import enqueue_photo_checks, photo_checks_refresh_times
 from .models import (
     ArchiveCounter,
     Event,
@@ -30,7 +32,15 @@ from .models import (
     MediaReport,
     Slot,
 )
-from .uploads import CheckedFile, UploadRefused, check_file, max_dossier_bytes, max_file_bytes
+from .uploads import (
+    CheckedFile,
+    UploadRefused,
+    check_file,
+    max_dossier_bytes,
+    max_file_bytes,
+    max_files_per_batch,
+    too_many_files_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +157,14 @@ def _check_editable(event: Event) -> None:
         raise LedgerError("档案已提交或归档，不能再修改；如需修改请由创建办退回。")
 
 
+def _check_dates(start_date: datetime.date, end_date: datetime.date | None) -> None:
+    """Activity dates outside 2000–2100 are a typing slip, refused on the field."""
+    for name, label, value in (("start_date", "开始日期", start_date), ("end_date", "结束日期", end_date)):
+        problem = date_problem(value, label) if isinstance(value, datetime.date) else ""
+        if problem:
+            raise ValidationError({name: problem})
+
+
 @transaction.atomic
 def event_create(
     *,
@@ -165,6 +183,7 @@ def event_create(
     """Open a new draft dossier for one activity."""
     if end_date is not None and end_date < start_date:
         raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
+    _check_dates(start_date, end_date)
     event = Event(
         campaign=campaign,
         organization=organization,
@@ -206,6 +225,7 @@ def event_update(
     _check_editable(event)
     if end_date is not None and end_date < start_date:
         raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
+    _check_dates(start_date, end_date)
     event.title, event.start_date, event.end_date = title, start_date, end_date
     event.category, event.place, event.participant_count, event.description = (
         category,
@@ -221,6 +241,7 @@ def event_update(
             raise ValidationError({"tasks": "只能关联本创建活动的任务。"})
         event.tasks.set(tasks)
     _refresh_completeness(event)
+    photo_checks_refresh_times(event=event)  # 拍摄时间不符 follows the activity's dates
     _log(event, LogAction.UPDATE, actor)
     return event
 
@@ -301,18 +322,32 @@ def event_delete(*, event: Event, actor: object) -> None:
     names = [n for f in event.evidence.all() for n in (f.file.name, f.thumbnail.name) if n]
     _log(None, LogAction.DELETE, actor, note=event.title, event_id=event.pk, files=len(names))
     event.delete()
-    transaction.on_commit(lambda: _delete_stored(names))
+    transaction.on_commit(lambda: delete_stored(names))
 
 
 # ------------------------------------------------------------------------------
 # Evidence
 # ------------------------------------------------------------------------------
-def _delete_stored(names: Sequence[str]) -> None:
+def delete_stored(names: Sequence[str]) -> None:
+    """Remove stored files by name; a name already gone is fine."""
     for name in names:
         try:
             default_storage.delete(name)
         except OSError:  # pragma: no cover - a missing file is already what we want
             log.warning("could not delete %s", name)
+
+
+def store_checked(checked: CheckedFile, written: list[str], *, prefix: str = "ledger") -> str:
+    """Put a checked file in storage under a generated name and add that name to `written`.
+
+    The name is recorded before the write, so a write that fails half-way (a full disk) leaves nothing behind
+    once the caller deletes `written`: the generated name is new, so whatever sits under it is ours."""
+    name = checked.storage_name(prefix)
+    written.append(name)
+    stored = default_storage.save(name, ContentFile(checked.data))
+    if stored != name:  # the storage chose another name: the one we asked for belongs to someone else
+        written[-1] = stored
+    return stored
 
 
 @dataclass
@@ -327,6 +362,8 @@ def evidence_check_batch(*, event: Event, uploads: Sequence[Upload]) -> list[Che
     """Check every file of a batch; refuse the whole batch with the first file that fails."""
     if not uploads:
         raise LedgerError("请选择要上传的文件。")
+    if len(uploads) > max_files_per_batch():
+        raise LedgerError(too_many_files_message())
     cfg = ledger_settings_for(event.campaign)
     per_file = max_file_bytes(cfg.max_file_mb)
     checked = [check_file(u.name, u.data, max_bytes=per_file) for u in uploads]
@@ -368,8 +405,7 @@ def evidence_add(
             _check_against_dossier(event, checked)
             rows = []
             for c in checked:
-                stored = default_storage.save(c.storage_name(), ContentFile(c.data))
-                written.append(stored)
+                stored = store_checked(c, written)
                 row = EvidenceFile(
                     event=event,
                     slot=slot,
@@ -399,11 +435,17 @@ def evidence_add(
             ids = [r.pk for r in rows if r.is_image]
             if ids:
                 transaction.on_commit(lambda: _enqueue_thumbnails(ids))
+                # Evidence checks (duplicates, capture time, banner text) run on the "ocr" queue.
+                transaction.on_commit(lambda: enqueue_photo_checks(ids))
     except IntegrityError:
-        _delete_stored(written)
+        delete_stored(written)
         raise LedgerError("本档案中已有内容相同的文件（重复上传）。") from None
+    except OSError:
+        log.exception("storing a batch of %d files for dossier %s failed", len(checked), event.pk)
+        delete_stored(written)
+        raise LedgerError("文件保存失败（存储空间不可用），本批文件均未保存，请稍后重试或联系管理员。") from None
     except BaseException:
-        _delete_stored(written)
+        delete_stored(written)
         raise
     return rows
 
@@ -432,7 +474,7 @@ def evidence_delete(*, evidence: EvidenceFile, actor: object) -> None:
     )
     evidence.delete()
     _refresh_completeness(event)
-    transaction.on_commit(lambda: _delete_stored(names))
+    transaction.on_commit(lambda: delete_stored(names))
 
 
 def evidence_make_thumbnail(*, evidence_id: int) -> EvidenceFile | None:

@@ -10,3 +10,19 @@ def make_thumbnail(evidence_id: int) -> bool:
     """Make the gallery thumbnail of one image (idempotent)."""
     evidence = services.evidence_make_thumbnail(evidence_id=evidence_id)
     return bool(evidence and evidence.thumbnail)
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=3,
+    # OCR is killed at EVIDENCE_OCR_TIMEOUT (20 s) in its child process; this covers hashing and the wait for a slot.
+    time_limit=15 * 60,
+    soft_time_limit=14 * 60,
+)
+def check_photo_ocr(evidence_id: int) -> str:
+    """Evidence checks of one photo (hashes, capture time, banner OCR); routed to the "ocr" queue by its name."""
+    from .evidence_services import photo_check_run
+
+    check = photo_check_run(evidence_id=evidence_id)
+    return check.ocr_status if check else "skipped"

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, NullObject
 
 # Detected type → (accepted extensions, MIME type)
 ALLOWED: dict[str, tuple[frozenset[str], str]] = {
@@ -50,7 +52,15 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ACTIVE_MARKERS = re.compile(
     rb"<\s*(?:script|html|svg|iframe|object|embed|body|head|meta|!doctype\s+html)\b|javascript:", re.IGNORECASE
 )
-PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFile|RichMedia|OpenAction\s*<<[^>]*/JS)\b")
+PDF_ACTIVE = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA|OpenAction\s*<<[^>]*/JS)\b")
+# A PDF name may spell any byte as #xx (`/J#61vaScript` is `/JavaScript`): undo that before the byte search.
+PDF_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+# Names that mean "run something" or "carry another file", as a dictionary key or as a value (`/S /JavaScript`).
+PDF_ACTIVE_NAMES = frozenset({"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles", "/RichMedia", "/XFA"})
+PDF_BAD_URI = re.compile(r"^\s*(?:javascript|vbscript|data|file):", re.IGNORECASE)
+PDF_MAX_OBJECTS = 500_000
+# A text note that opens as a markup document is a web page under another name.
+MARKUP_DOCUMENT = re.compile(r"^\s*<\s*(?:!doctype\s+html|html|svg|\?xml|script)\b", re.IGNORECASE)
 MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ", b"dash"})
 OOXML_PARTS = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
 
@@ -79,10 +89,10 @@ class CheckedFile:
     def size(self) -> int:
         return len(self.data)
 
-    def storage_name(self) -> str:
+    def storage_name(self, prefix: str = "ledger") -> str:
         """A generated name: nothing of the user's file name reaches the disk."""
         today = timezone.localdate()
-        return f"ledger/{today:%Y/%m}/{uuid.uuid4().hex}.{self.detected_type}"
+        return f"{prefix}/{today:%Y/%m}/{uuid.uuid4().hex}.{self.detected_type}"
 
 
 def max_file_bytes(override_mb: int | None = None) -> int:
@@ -91,6 +101,15 @@ def max_file_bytes(override_mb: int | None = None) -> int:
 
 def max_dossier_bytes(override_mb: int | None = None) -> int:
     return int(override_mb or getattr(settings, "LEDGER_MAX_DOSSIER_MB", 200)) * 1024 * 1024
+
+
+def max_files_per_batch() -> int:
+    """How many files one request may carry: Django's own limit, so the two never disagree."""
+    return int(getattr(settings, "DATA_UPLOAD_MAX_NUMBER_FILES", None) or 100)
+
+
+def too_many_files_message(limit: int | None = None) -> str:
+    return f"一次最多上传 {limit or max_files_per_batch()} 个文件，请分批上传。"
 
 
 def max_image_pixels() -> int:
@@ -149,16 +168,25 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def _head(data: bytes) -> bytes:
+    return data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+
+
 def _refuse_dangerous(name: str, data: bytes) -> None:
-    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"mz", b"\x7felf", b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")):
-        raise UploadRefused(name, "不允许上传可执行程序。")
-    if head.startswith(b"#!"):
-        raise UploadRefused(name, "不允许上传脚本文件。")
+    _refuse_programs(name, data)
+    head = _head(data)
     if head.startswith((b"<svg", b"<?xml")) or b"<svg" in head[:512]:
         raise UploadRefused(name, "不允许上传 SVG 或 XML 文件（可能含有脚本）。")
     if head.startswith((b"<!doctype", b"<html", b"<script", b"<head", b"<body", b"<")):
         raise UploadRefused(name, "不允许上传网页（HTML）文件。")
+
+
+def _refuse_programs(name: str, data: bytes) -> None:
+    head = _head(data)
+    if head.startswith((b"mz", b"\x7felf", b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")):
+        raise UploadRefused(name, "不允许上传可执行程序。")
+    if head.startswith(b"#!"):
+        raise UploadRefused(name, "不允许上传脚本文件。")
     for magic, what in (
         (b"rar!\x1a\x07", "RAR"),
         (b"7z\xbc\xaf\x27\x1c", "7z"),
@@ -248,17 +276,97 @@ def _check_ooxml(name: str, data: bytes, ext: str) -> str:
     return kind
 
 
-def _check_text(name: str, data: bytes) -> None:
-    if b"\x00" in data:
+def _check_text(name: str, data: bytes) -> str:
+    """A plain-text note: decoded as UTF-16 (with its BOM), UTF-8 or GBK; returns the charset to serve it with.
+
+    It is served as text/plain with nosniff, so a note may open with "<" or mention "javascript:"; what is
+    refused is a program, a script, or a whole web page or SVG under a .txt name."""
+    _refuse_programs(name, data)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates: tuple[tuple[str, str], ...] = (("utf-16", "utf-16"),)
+    elif b"\x00" in data:
         raise UploadRefused(name, "文件内容不是文本。")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
     else:
-        raise UploadRefused(name, "文本文件编码无法识别（请使用 UTF-8 或 GBK）。")
+        candidates = (("utf-8-sig", "utf-8"), ("gb18030", "gb18030"))
+    decoded = next((d for d in (_decode(data, enc, cs) for enc, cs in candidates) if d), None)
+    if decoded is None:
+        raise UploadRefused(name, "文本文件编码无法识别（请使用 UTF-8、GBK 或带 BOM 的 UTF-16）。")
+    text, charset = decoded
+    text = text.lstrip("\ufeff")
+    if "\x00" in text:
+        raise UploadRefused(name, "文件内容不是文本。")
+    if text.lstrip().startswith("#!"):
+        raise UploadRefused(name, "不允许上传脚本文件。")
+    if MARKUP_DOCUMENT.match(text):
+        raise UploadRefused(name, "不允许把网页或 SVG 文件改名为文本文件上传。")
+    return charset
+
+
+def _decode(data: bytes, encoding: str, charset: str) -> tuple[str, str] | None:
+    try:
+        return data.decode(encoding), charset
+    except UnicodeDecodeError:
+        return None
+
+
+CONTAINERS = (DictionaryObject, ArrayObject, IndirectObject)
+
+
+def _opens_without_password(reader: PdfReader) -> bool:
+    """Whether an encrypted PDF opens with the empty user password (permissions only, as many do)."""
+    try:
+        return bool(reader.decrypt(""))
+    except Exception:  # an encryption pypdf cannot undo (AES without its crypto library) cannot be inspected
+        return False
+
+
+def _check_pdf(name: str, data: bytes) -> None:
+    """Refuse a PDF that can run script, launch a program or carry another file, however it is spelt.
+
+    A fast byte search first (names unescaped, so `/J#61vaScript` is seen), then the structure itself: every
+    object pypdf finds, those packed in compressed object streams too, walked for the active names as keys or
+    values (`/OpenAction`, `/AA` and annotation `/A` actions, `/Names /JavaScript`, `/Launch`, embedded
+    files, XFA forms) and for `javascript:` links. A PDF that cannot be parsed is refused as damaged."""
+    refused = "PDF 中含有脚本或嵌入文件，请另存为普通 PDF 后再上传。"
+    if PDF_ACTIVE.search(data) or PDF_ACTIVE.search(PDF_NAME_ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), data)):
+        raise UploadRefused(name, refused)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not _opens_without_password(reader):
+            raise UploadRefused(name, "PDF 已加密，无法检查其内容，请去除密码后再上传。")
+        stack: list[object] = [reader.trailer]
+        stack += [IndirectObject(num, gen, reader) for gen, entries in reader.xref.items() for num in entries]
+        # An object packed in an object stream that pypdf cannot unpack is one a viewer might still read.
+        packed = set(reader.xref_objStm)
+        stack += [IndirectObject(num, 0, reader) for num in packed]
+        seen: set[tuple[int, int]] = set()
+        walked = 0
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, IndirectObject):
+                if (obj.idnum, obj.generation) in seen:
+                    continue
+                seen.add((obj.idnum, obj.generation))
+                number, obj = obj.idnum, obj.get_object()
+                if number in packed and (obj is None or isinstance(obj, NullObject)):
+                    raise UploadRefused(name, "PDF 文件已损坏或无法识别。")
+            walked += 1
+            if walked > PDF_MAX_OBJECTS:
+                raise UploadRefused(name, "PDF 结构过于复杂，无法检查，请另存为普通 PDF 后再上传。")
+            if isinstance(obj, DictionaryObject):
+                for key, value in dict.items(obj):
+                    if key in PDF_ACTIVE_NAMES or (isinstance(value, NameObject) and value in PDF_ACTIVE_NAMES):
+                        raise UploadRefused(name, refused)
+                    if key == "/URI" and PDF_BAD_URI.match(str(value.get_object())):
+                        raise UploadRefused(name, refused)
+                    if isinstance(value, CONTAINERS):
+                        stack.append(value)
+            elif isinstance(obj, ArrayObject):
+                stack.extend(v for v in list.__iter__(obj) if isinstance(v, CONTAINERS))
+    except UploadRefused:
+        raise
+    except Exception:  # pypdf raises many kinds on a damaged file; each means the same to the user
+        raise UploadRefused(name, "PDF 文件已损坏或无法识别。") from None
 
 
 def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> CheckedFile:
@@ -282,7 +390,10 @@ def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> Check
         raise UploadRefused(name, "不支持的文件类型（可上传图片、PDF、Word、Excel、PPT、文本或 MP4 视频）。")
 
     magic = sniff(data)
-    if magic is None:
+    charset = None
+    if magic is None and ext == "txt":
+        charset = _check_text(name, data)
+    elif magic is None:
         _refuse_dangerous(name, data)
     if magic == "zip":
         kind = _check_ooxml(name, data, ext)
@@ -296,13 +407,12 @@ def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> Check
     if not kind or ext not in ALLOWED.get(kind, (frozenset(),))[0]:
         raise UploadRefused(name, "文件内容与扩展名不符（例如把网页或程序改名成了图片）。")
 
-    # Active content hidden anywhere in a file we would serve inline (polyglots).
-    if (kind in IMAGE_TYPES or kind in {"pdf", "txt"}) and ACTIVE_MARKERS.search(data):
+    # Active content hidden anywhere in a file we would serve inline (polyglots). A text note is served as
+    # text/plain with nosniff, where markup is only characters.
+    if (kind in IMAGE_TYPES or kind == "pdf") and ACTIVE_MARKERS.search(data):
         raise UploadRefused(name, "文件中夹带网页或脚本代码（疑似伪装文件）。")
-    if kind == "pdf" and PDF_ACTIVE.search(data):
-        raise UploadRefused(name, "PDF 中含有脚本或嵌入文件，请另存为普通 PDF 后再上传。")
-    if kind == "txt":
-        _check_text(name, data)
+    if kind == "pdf":
+        _check_pdf(name, data)
 
     width = height = None
     taken_at = None
@@ -312,7 +422,7 @@ def check_file(name: str, data: bytes, *, max_bytes: int | None = None) -> Check
         original_name=name,
         data=data,
         detected_type=kind,
-        content_type=ALLOWED[kind][1],
+        content_type=f"text/plain; charset={charset}" if charset else ALLOWED[kind][1],
         sha256=hashlib.sha256(data).hexdigest(),
         width=width,
         height=height,

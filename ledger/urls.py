@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from . import evidence_views, views
+from .archive import views as archive_views
 
 app_name = "ledger"
 
@@ -21,5 +22,8 @@ urlpatterns = [
     path("files/<int:pk>/delete/", views.evidence_delete, name="file_delete"),
     path("export/workbook/", views.export_workbook, name="export_workbook"),
     path("export/archive/", views.export_archive, name="export_archive"),
+    path("export/archive-pdf/", archive_views.archive_pdf_start, name="export_archive_pdf"),
+    path("archive-pdfs/<int:pk>/download/", archive_views.archive_build_download, name="archive_download"),
     path("settings/<int:campaign_pk>/", views.ledger_settings, name="settings"),
+    path("settings/<int:campaign_pk>/banner-aliases/", evidence_views.banner_aliases, name="banner_aliases"),
 ]

@@ -2,54 +2,50 @@
 
 from __future__ import annotations
 
-import tempfile
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from campaigns.models import Task
+from jobs.services import job_start
 from organizations.models import Organization
+from organizations.query_params import clean_text, query_choice, query_id, query_year, strip_control
 from organizations.scoping import scope_filter
 
+from . import jobs as ledger_jobs
 from . import selectors, services
-from .exports import write_archive, write_workbook
+from .evidence_selectors import EVIDENCE_FILTER_CHOICES, dossier_summary, photo_findings
 from .forms import DEFAULTS_TEXT, STATUS_CHOICES, EventForm, LedgerSettingsForm, MediaReportForm, ReturnForm
 from .models import EventStatus, EvidenceFile, Slot, category_choices
-from .uploads import ACCEPT_ATTR, UploadRefused, max_file_bytes
+from .serving import stored_file_response
+from .uploads import ACCEPT_ATTR, UploadRefused, max_file_bytes, max_files_per_batch
 
 PAGE_SIZE = 30
 GALLERY_PAGE_SIZE = 48
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 def _filters(request: HttpRequest) -> selectors.EventFilters:
+    """The list's filters from the query string; a value that is not a valid filter is ignored."""
     g = request.GET
-    sort = g.get("sort", "-date")
     return selectors.EventFilters(
-        campaign=_int(g.get("campaign")),
-        year=_int(g.get("year")),
-        organization=_int(g.get("organization")),
-        category=g.get("category", "") if g.get("category") in dict(category_choices()) else "",
-        status=g.get("status", "") if g.get("status") in EventStatus.values else "",
-        complete=g.get("complete", "") if g.get("complete") in {"yes", "no"} else "",
-        task=_int(g.get("task")),
-        late=g.get("late", "") if g.get("late") in {"yes", "no"} else "",
-        q=g.get("q", "").strip()[:100],
-        sort=sort if sort in selectors.SORTS else "-date",
+        campaign=query_id(g.get("campaign")),
+        year=query_year(g.get("year")),
+        organization=query_id(g.get("organization")),
+        category=query_choice(g.get("category"), dict(category_choices())),
+        status=query_choice(g.get("status"), EventStatus.values),
+        complete=query_choice(g.get("complete"), {"yes", "no"}),
+        task=query_id(g.get("task")),
+        late=query_choice(g.get("late"), {"yes", "no"}),
+        evidence=query_choice(g.get("evidence"), dict(EVIDENCE_FILTER_CHOICES)),
+        q=clean_text(g.get("q")),
+        sort=query_choice(g.get("sort"), selectors.SORTS, default="-date"),
     )
 
 
@@ -94,6 +90,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "statuses": STATUS_CHOICES,
             "tasks": tasks,
             "sorts": selectors.SORT_LABELS.items(),
+            "evidence_filters": EVIDENCE_FILTER_CHOICES,
             "export_year": f.year or year_now,
             "can_manage": bool(campaign) and selectors.can_manage_ledger(request.user, campaign),
             "can_create": any(selectors.organizations_for_new_event(request.user, c).exists() for c in campaigns[:5]),
@@ -109,7 +106,7 @@ def _campaign_for(request: HttpRequest, pk: int | None):
 
 
 def event_create(request: HttpRequest) -> HttpResponse:
-    campaign = _campaign_for(request, _int(request.GET.get("campaign") or request.POST.get("campaign")))
+    campaign = _campaign_for(request, query_id(request.GET.get("campaign") or request.POST.get("campaign")))
     if campaign is None or not selectors.organizations_for_new_event(request.user, campaign).exists():
         raise Http404("没有可以新建档案的创建活动。")
     form = EventForm(request.POST or None, user=request.user, campaign=campaign)
@@ -187,6 +184,9 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The dossier, laid out like the paper file: cover, table of contents, then the materials by slot."""
     event = get_object_or_404(selectors.event_detail_queryset(request.user), pk=pk)
     files = list(event.evidence.all())
+    findings = photo_findings(user=request.user, files=files)
+    for f in files:
+        f.findings = findings.get(f.pk)
     by_slot = [(value, label, [f for f in files if f.slot == value]) for value, label in Slot.choices]
     completeness = services.event_completeness(event)
     requirements = services.ledger_settings_for(event.campaign).requirements_for(event.category)
@@ -213,9 +213,12 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "return_form": ReturnForm(),
             "media_form": MediaReportForm(event=event),
             "accept": ACCEPT_ATTR,
+            "max_files": max_files_per_batch(),
             "max_file_mb": max_file_bytes(services.ledger_settings_for(event.campaign).max_file_mb) // 1048576,
             "slots": Slot.choices,
             "log_entries": list(event.log_entries.all()),
+            "evidence_summary": dossier_summary(files),
+            "can_edit_aliases": selectors.can_manage_ledger(request.user, event.campaign),
         },
     )
 
@@ -228,7 +231,8 @@ def event_upload(request: HttpRequest, pk: int) -> HttpResponse:
     uploads = [
         # Never read more than one byte past the limit: the checker refuses it as oversize.
         services.Upload(name=f.name, data=f.read(limit + 1))
-        for f in request.FILES.getlist("files")
+        # The camera button is its own input, so a form posted without the script sends it under its own name.
+        for f in [*request.FILES.getlist("files"), *request.FILES.getlist("camera")]
     ]
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     try:
@@ -272,7 +276,7 @@ def event_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def event_return(request: HttpRequest, pk: int) -> HttpResponse:
-    reason = request.POST.get("reason", "")
+    reason = strip_control(request.POST.get("reason", ""))
     return _act(
         request,
         pk,
@@ -340,19 +344,18 @@ def _serve(request: HttpRequest, pk: int, *, inline: bool, thumbnail: bool = Fal
             raise Http404
         if not evidence.thumbnail:
             evidence = services.evidence_make_thumbnail(evidence_id=evidence.pk)
-        fh, content_type, name = evidence.thumbnail.open("rb"), "image/jpeg", f"缩略图-{evidence.original_name}.jpg"
-    else:
-        if inline and not evidence.inline:
-            inline = False
-        fh, content_type, name = evidence.file.open("rb"), evidence.content_type, evidence.original_name
-    response = FileResponse(fh, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(not inline, name)
-    response["X-Content-Type-Options"] = "nosniff"
-    if content_type != "application/pdf":
-        # Browsers' PDF viewers do not run in a sandboxed document; PDFs with scripts are refused at upload.
-        response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+        return stored_file_response(
+            evidence.thumbnail,
+            content_type="image/jpeg",
+            download_name=f"缩略图-{evidence.original_name}.jpg",
+            inline=inline,
+        )
+    return stored_file_response(
+        evidence.file,
+        content_type=evidence.content_type,
+        download_name=evidence.original_name,
+        inline=inline and evidence.inline,
+    )
 
 
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
@@ -371,33 +374,36 @@ def evidence_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
 # Workbook and archive
 # ------------------------------------------------------------------------------
 def _export_args(request: HttpRequest):
-    campaign = get_object_or_404(selectors.campaigns_for_ledger(request.user), pk=_int(request.GET.get("campaign")))
-    year = _int(request.GET.get("year")) or timezone.localdate().year
-    if not 2000 <= year <= 2100:
-        raise Http404
+    data = request.POST  # the export buttons POST: each starts a job
+    campaign = get_object_or_404(selectors.campaigns_for_ledger(request.user), pk=query_id(data.get("campaign")))
+    year = timezone.localdate().year if not data.get("year") else query_year(data["year"])
+    if year is None:
+        raise Http404("年度须在 2000–2100 之间。")
     return campaign, year, selectors.events_visible_to(request.user)
 
 
+def _export_job(request: HttpRequest, kind: str) -> HttpResponse:
+    """Start the annual export as a job (it can take minutes for a large year) and show its progress page."""
+    campaign, year, _events = _export_args(request)
+    job = job_start(
+        kind=kind,
+        user=request.user,
+        organization=campaign.unit,
+        params={"campaign": campaign.pk, "year": year},
+        title=ledger_jobs.export_title(campaign, year, kind),
+    )
+    messages.info(request, "已开始在后台生成，完成后可在本页下载；离开本页不影响生成。")
+    return redirect("jobs:detail", pk=job.pk)
+
+
+@require_POST
 def export_workbook(request: HttpRequest) -> HttpResponse:
-    campaign, year, events = _export_args(request)
-    tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    write_workbook(tmp, campaign=campaign, year=year, events=events)
-    tmp.seek(0)
-    name = f"{campaign.unit.short_name or campaign.unit.name}-{year}年度台账.xlsx"
-    response = FileResponse(tmp, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    return _export_job(request, ledger_jobs.WORKBOOK)
 
 
+@require_POST
 def export_archive(request: HttpRequest) -> HttpResponse:
-    campaign, year, events = _export_args(request)
-    tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    write_archive(tmp, campaign=campaign, year=year, events=events)
-    tmp.seek(0)
-    name = f"{campaign.unit.short_name or campaign.unit.name}-{year}年度台账档案.zip"
-    response = FileResponse(tmp, content_type="application/zip")
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    return _export_job(request, ledger_jobs.ZIP)
 
 
 def ledger_settings(request: HttpRequest, campaign_pk: int) -> HttpResponse:

@@ -92,7 +92,7 @@ def _person(ctx: DemoContext, *, username: str, real_name: str, role: str, org: 
     user = User.objects.filter(username=username).first()
     if user is None:
         user = services.user_create(username=username, password=DEMO_PASSWORD, real_name=real_name)
-    services.membership_grant(user=user, organization=org, role=role, title=title)
+    services.membership_grant(user=user, organization=org, role=role, title=title, actor=None)
     ctx.users[username] = user
     ctx.logins.append({"username": username, "password": DEMO_PASSWORD, "role": role, "organization_code": org.code})
 

@@ -32,7 +32,7 @@ class OrganizationForm(forms.Form):
     kind = forms.ChoiceField(label="类型")
     order = forms.IntegerField(label="排序", min_value=0, initial=0, required=False)
 
-    def __init__(self, *args, kinds: tuple[str, ...], instance=None, **kwargs) -> None:
+    def __init__(self, *args, kinds: tuple[str, ...], instance=None, kind_locked: bool = False, **kwargs) -> None:
         from .models import Organization, OrganizationKind
 
         self.instance = instance
@@ -49,6 +49,10 @@ class OrganizationForm(forms.Form):
         if instance is not None and instance.kind not in kinds:
             choices.insert(0, (instance.kind, instance.get_kind_display()))
         self.fields["kind"].choices = choices
+        if kind_locked:
+            # The kind of the node the admin sits in (or one above it) is changed from above; the service refuses too.
+            self.fields["kind"].disabled = True
+            self.fields["kind"].help_text = "本单位及上级组织的类型只能由上级管理员修改。"
         self._organization_model = Organization
 
     def clean_code(self) -> str:
@@ -103,3 +107,25 @@ class MemberAddForm(forms.Form):
                 except forms.ValidationError as exc:
                     self.add_error("password", exc)
         return data
+
+
+class PersonForm(forms.Form):
+    """A person's name and phone, as their organisation's admin corrects them."""
+
+    real_name = forms.CharField(label="姓名", max_length=50)
+    phone = forms.RegexField(
+        label="手机号",
+        max_length=20,
+        required=False,
+        regex=r"^[0-9+\- ]*$",
+        error_messages={"invalid": "手机号只能包含数字、空格、+ 和 -。"},
+    )
+
+    def clean_real_name(self) -> str:
+        name = self.cleaned_data["real_name"].strip()
+        if not name:
+            raise forms.ValidationError("请填写姓名。")
+        return name
+
+    def clean_phone(self) -> str:
+        return self.cleaned_data.get("phone", "").strip()

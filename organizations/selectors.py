@@ -51,12 +51,17 @@ def membership_in_scope(*, user: object, pk: int) -> Membership:
     return get_object_or_404(qs, pk=pk)
 
 
-def audit_entries_for(*, user: object, action: str = "") -> QuerySet:
-    """Audit entries about organisations the user may see (entries without one are for the platform admin only)."""
+def audit_entries_for(*, user: object, action: str = "", organization: Organization | None = None) -> QuerySet:
+    """Audit entries about organisations the user may see (entries without one are for the platform admin only).
+
+    With `organization`, only the entries of that organisation and the nodes below it (its 操作记录).
+    """
     from .models import AuditEntry
     from .scoping import scope_filter
 
     qs = scope_filter(AuditEntry.objects.select_related("actor", "organization"), user, "organization")
     if action:
         qs = qs.filter(action=action)
+    if organization is not None:
+        qs = qs.filter(organization__path__startswith=organization.path)
     return qs.order_by("-at", "-pk")

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/members/new/", views.member_add_view, name="member_add"),
     path("members/<int:pk>/remove/", views.member_remove_view, name="member_remove"),
     path("members/<int:pk>/password/", views.member_password_view, name="member_password"),
+    path("members/<int:pk>/edit/", views.member_edit_view, name="member_edit"),
 ]

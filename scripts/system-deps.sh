@@ -9,7 +9,8 @@ set -euo pipefail
 
 mode=${1:-run}
 run_pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
-test_pkgs=(poppler-utils chromium postgresql redis-server libreoffice-calc-nogui)
+# libgl1 and libglib2.0-0: opencv-python, which the OCR of requirements-ocr.txt needs
+test_pkgs=(poppler-utils chromium postgresql redis-server libreoffice-calc-nogui libgl1 libglib2.0-0)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

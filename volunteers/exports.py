@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
+from organizations.spreadsheets import table_workbook
 
 from .imports import TEMPLATE_HEADERS
 from .models import ServiceRecord, Volunteer, star_level
 
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="EEF0F3")
-
-
-def _safe(value: object) -> object:
-    """Text that Excel would read as a formula is prefixed with an apostrophe-like quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
 
 def _workbook(title: str, headers: list[str], rows: Iterable[list[object]], widths: list[int]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-    for row in rows:
-        ws.append([_safe(v) for v in row])
-    for i, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
+    return table_workbook(title, headers, rows, widths=widths)
 
 
 def hours_template() -> bytes:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.db.models import QuerySet
 
+from organizations.field_ranges import refuse_implausible_dates
 from organizations.models import Organization
 
 from .models import DEFAULT_MAX_HOURS, ActivityCategory, Volunteer
@@ -82,6 +83,7 @@ class ActivityForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, organizations: QuerySet[Organization], **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        refuse_implausible_dates(self, "date")
         self.fields["organization"].queryset = organizations
         self.fields["organization"].initial = organizations.first()
         self.style()

@@ -12,7 +12,24 @@ from ledger.models import Event
 from organizations.models import Organization
 
 DEFAULT_MAX_HOURS = Decimal("8")
+# The default unit of service time; a site may set VOLUNTEERS_HOURS_STEP to 0.1 (what some volunteer platforms export).
 HOURS_STEP = Decimal("0.5")
+ALLOWED_HOURS_STEPS = (Decimal("0.1"), Decimal("0.5"), Decimal("1"))
+
+
+def hours_step() -> Decimal:
+    """The site's unit of service time: 0.5 h unless VOLUNTEERS_HOURS_STEP says 0.1 or 1."""
+    try:
+        step = Decimal(str(getattr(settings, "VOLUNTEERS_HOURS_STEP", HOURS_STEP)))
+    except ArithmeticError:
+        return HOURS_STEP
+    return step if step in ALLOWED_HOURS_STEPS else HOURS_STEP
+
+
+def hours_step_text() -> str:
+    """ "0.5" / "0.1" / "1", for messages and the `step` of number inputs."""
+    return f"{hours_step().normalize():f}"
+
 
 # Cumulative confirmed hours → star level (一星 … 五星), see ../shared/domain/GLOSSARY.md.
 STAR_LEVELS: tuple[tuple[int, str], ...] = (

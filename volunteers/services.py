@@ -15,13 +15,13 @@ from campaigns.models import Campaign
 from ledger import services as ledger_services
 from ledger.models import EventCategory
 from organizations.audit import audit_record
+from organizations.field_ranges import date_problem, number_problem
 from organizations.models import Organization, OrganizationKind
 from organizations.scoping import can_administer, unit_of
 
 from .imports import ImportPlan
 from .models import (
     DEFAULT_MAX_HOURS,
-    HOURS_STEP,
     ActivityCategory,
     RecordStatus,
     ServiceActivity,
@@ -29,6 +29,8 @@ from .models import (
     StaffCount,
     Volunteer,
     VolunteerTargets,
+    hours_step,
+    hours_step_text,
 )
 
 
@@ -52,10 +54,11 @@ def hours_problem(hours: object, max_hours: Decimal = DEFAULT_MAX_HOURS) -> str:
         return "时长不是数字"
     if value <= 0:
         return "时长必须大于 0"
-    if value % HOURS_STEP != 0:
-        return "时长须以 0.5 小时为单位"
+    # The upper bound first: the step test of a huge number (1e400) cannot be computed.
     if value > max_hours:
         return f"时长超过本活动上限 {max_hours.normalize():f} 小时"
+    if value % hours_step() != 0:
+        return f"时长须以 {hours_step_text()} 小时为单位"
     return ""
 
 
@@ -145,6 +148,9 @@ def staff_count_set(*, organization: Organization, year: int, count: int, actor:
     """Record 在职职工数 for one organisation and year (replaces an earlier value)."""
     if count < 0:
         raise VolunteerError("在职职工数不能为负数。")
+    problem = number_problem(StaffCount, "count", count, label="在职职工数")
+    if problem:
+        raise VolunteerError(problem)
     row, _ = StaffCount.objects.update_or_create(organization=organization, year=year, defaults={"count": count})
     audit_record(actor=actor, action="update", obj=row, organization=organization, details={"count": count})
     return row
@@ -216,6 +222,9 @@ def activity_record(
     With `create_dossier` the activity's ledger dossier (category 志愿服务) is opened in the same transaction
     and linked, so nobody types the activity twice. Records start 待确认 unless `confirmed` (imports by 创建办).
     """
+    problem = date_problem(date, "活动日期") if isinstance(date, datetime.date) else ""
+    if problem:
+        raise VolunteerError(problem)
     activity = ServiceActivity(
         organization=organization,
         title=title.strip(),

@@ -19,7 +19,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.models import Campaign
+from organizations.field_ranges import number_problem
 from organizations.models import OrganizationKind
+from organizations.query_params import clean_text, query_choice, query_id, query_year
 from organizations.scoping import can_change, scope_filter, unit_of
 
 from . import exports, selectors, services
@@ -32,18 +34,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _year(request: HttpRequest) -> int:
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        return timezone.localdate().year
-    return year if 2000 <= year <= 2100 else timezone.localdate().year
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return query_year(request.GET.get("year"), default=timezone.localdate().year)
 
 
 def _querystring(request: HttpRequest) -> str:
@@ -79,10 +70,10 @@ def _dossier_url(activity) -> str:
 # ------------------------------------------------------------------------------------------------
 def volunteer_list_view(request: HttpRequest) -> HttpResponse:
     year = _year(request)
-    query = request.GET.get("q", "").strip()
-    org_id = _int(request.GET.get("org"))
-    registered = request.GET.get("registered", "")
-    sort = request.GET.get("sort", "org")
+    query = clean_text(request.GET.get("q"))
+    org_id = query_id(request.GET.get("org"))
+    registered = query_choice(request.GET.get("registered"), {"yes", "no"})
+    sort = query_choice(request.GET.get("sort"), selectors.VOLUNTEER_SORTS, default="org")
     volunteers = selectors.volunteer_list(
         user=request.user, year=year, query=query, organization_id=org_id, registered=registered, sort=sort
     )
@@ -160,13 +151,11 @@ def volunteer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
 # Activities and hours
 # ------------------------------------------------------------------------------------------------
 def activity_list_view(request: HttpRequest) -> HttpResponse:
-    year = _int(request.GET.get("year"))
-    query = request.GET.get("q", "").strip()
-    category = request.GET.get("category", "")
-    if category not in ActivityCategory.values:
-        category = ""
-    org_id = _int(request.GET.get("org"))
-    sort = request.GET.get("sort", "date")
+    year = query_year(request.GET.get("year"))
+    query = clean_text(request.GET.get("q"))
+    category = query_choice(request.GET.get("category"), ActivityCategory.values)
+    org_id = query_id(request.GET.get("org"))
+    sort = query_choice(request.GET.get("sort"), selectors.ACTIVITY_SORTS, default="date")
     activities = selectors.activity_list(
         user=request.user, query=query, category=category, year=year, organization_id=org_id, sort=sort
     )
@@ -311,7 +300,7 @@ def confirm_queue_view(request: HttpRequest) -> HttpResponse:
     if not selectors.user_can_confirm_somewhere(request.user):
         raise PermissionDenied("只有创建办可以确认服务时长。")
     if request.method == "POST":
-        ids = [i for i in (_int(x) for x in request.POST.getlist("records")) if i]
+        ids = [i for i in (query_id(x) for x in request.POST.getlist("records")) if i]
         action = request.POST.get("action", "")
         records = list(selectors.records_to_confirm(user=request.user, status="").filter(pk__in=ids))
         next_url = request.POST.get("next", "")
@@ -354,7 +343,7 @@ def confirm_queue_view(request: HttpRequest) -> HttpResponse:
 def statistics_view(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     orgs = selectors.statistics_organizations(user=request.user)
-    org_id = _int(request.GET.get("org"))
+    org_id = query_id(request.GET.get("org"))
     if org_id:
         organization = get_object_or_404(orgs, pk=org_id)
     else:
@@ -400,7 +389,7 @@ def targets_view(request: HttpRequest) -> HttpResponse:
     ]
     if not units:
         raise PermissionDenied("只有创建办可以设置志愿服务目标。")
-    unit_id = _int(request.GET.get("unit")) or units[0].pk
+    unit_id = query_id(request.GET.get("unit")) or units[0].pk
     unit = next((u for u in units if u.pk == unit_id), None)
     if unit is None:
         raise PermissionDenied("无权设置该单位。")
@@ -427,8 +416,10 @@ def targets_view(request: HttpRequest) -> HttpResponse:
             if not raw:
                 new_counts[org.pk] = None
                 continue
-            if not raw.isdigit():
-                staff_errors[org.pk] = "请填写非负整数"
+            problem = "" if raw.isascii() and raw.isdigit() else "请填写非负整数"
+            problem = problem or number_problem(StaffCount, "count", raw, label="在职职工数")
+            if problem:
+                staff_errors[org.pk] = problem
             else:
                 new_counts[org.pk] = int(raw)
         if form.is_valid() and not staff_errors:

@@ -8,6 +8,7 @@ file with Celery tasks executed in-process, so `make run` needs no other service
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -49,6 +50,8 @@ THIRD_PARTY_APPS = [
 # Ordered bottom-up as in ../shared/DESIGN.md: an app imports only from the apps above it in this list.
 LOCAL_APPS = [
     "organizations",
+    "notifications",
+    "jobs",
     "campaigns",
     "ledger",
     "evaluation",
@@ -63,6 +66,8 @@ AUTH_USER_MODEL = "organizations.User"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy (with a per-request nonce) and Permissions-Policy; see the Security headers block.
+    "config.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,6 +76,8 @@ MIDDLEWARE = [
     # Every page but the sign-in page needs a signed-in user.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A batch over DATA_UPLOAD_MAX_NUMBER_FILES: a Chinese 400 naming the limit (before CSRF parses the body).
+    "ledger.middleware.UploadLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks.
@@ -129,15 +136,62 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Time limits: every task has one; a job (the annual ZIP of a large year) may run up to an hour.
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+JOBS_TIME_LIMIT = env.int("JOBS_TIME_LIMIT", default=60 * 60)
+JOBS_SOFT_TIME_LIMIT = JOBS_TIME_LIMIT - 5 * 60
 CELERY_RESULT_EXPIRES = 24 * 60 * 60
-# Redis re-delivers unacknowledged tasks after this; no countdown may be longer.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# Redis re-delivers unacknowledged tasks after this ("again, and again"), so it must exceed the longest task;
+# no countdown or ETA may be longer (config/celery.py refuses to publish one). Far-future work lives in rows.
+CELERY_VISIBILITY_TIMEOUT = 2 * 60 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# Queues by purpose (purpose → queue name; the test settings rename them per run). Workers consume all of them
+# by default (`celery -A config worker -Q default,pdf,ocr,notify`); a site may give pdf/ocr their own workers.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+TASK_QUEUES = {"default": "default", "pdf": "pdf", "ocr": "ocr", "notify": "notify"}
+# Task name pattern → purpose (config/celery.py routes by it); jobs choose their queue per kind (jobs/registry.py).
+TASK_ROUTE_PURPOSES = {
+    "notifications.tasks.*": "notify",
+    "*.tasks.*_pdf": "pdf",
+    "*.tasks.*_ocr": "ocr",
+}
+CELERY_TASK_ROUTES = ("config.celery.route_by_purpose",)
+# Jobs (jobs/): a running job whose heartbeat is older than this is requeued by the reaper (or 失败 after
+# max attempts); a queued job whose message was lost is sent again after JOBS_QUEUED_RESEND_AFTER.
+JOBS_HEARTBEAT_TIMEOUT = env.int("JOBS_HEARTBEAT_TIMEOUT", default=120)
+JOBS_QUEUED_RESEND_AFTER = env.int("JOBS_QUEUED_RESEND_AFTER", default=15 * 60)
+JOBS_PROGRESS_INTERVAL = env.float("JOBS_PROGRESS_INTERVAL", default=0.5)
+# Finished jobs' files are deleted after this many days (the row stays; the user generates the file again).
+JOBS_RESULT_RETENTION_DAYS = env.int("JOBS_RESULT_RETENTION_DAYS", default=7)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic schedules live here, in one place.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "jobs-reap": {"task": "jobs.tasks.reap_jobs", "schedule": 60.0, "options": {"expires": 50}},
+    # Outbox delivery (notifications/): claims due rows, so two beats or a slow run never send twice.
+    "notifications-deliver": {"task": "notifications.tasks.deliver_due", "schedule": 60.0, "options": {"expires": 50}},
+    # Reminder rules (dashboards/reminders.py): daily at 08:30, the weekly digest on Mondays at 08:30. Idempotent.
+    "reminders-daily": {
+        "task": "dashboards.send_reminders",
+        "schedule": crontab(hour=8, minute=30),
+        "options": {"expires": 6 * 60 * 60},
+    },
+    "reminders-weekly-digest": {
+        "task": "dashboards.send_reminders",
+        "schedule": crontab(hour=8, minute=30, day_of_week=1),
+        "kwargs": {"only": ["digest."]},
+        "options": {"expires": 6 * 60 * 60},
+    },
+    # Unit snapshots for 动态管理 and the trends (dashboards/services.py): nightly, re-running a day replaces it,
+    # missed days of the last weeks are filled.
+    "dashboards-snapshot-units": {
+        "task": "dashboards.snapshot_units",
+        "schedule": crontab(hour=0, minute=30),
+        "options": {"expires": 12 * 60 * 60},
+    },
+}
 
 # ------------------------------------------------------------------------------
 # Authentication
@@ -161,6 +215,11 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind a reverse proxy REMOTE_ADDR is the proxy for everyone: the lock-out key takes the client's address from
+# X-Forwarded-For through this many trusted proxies (0 = no proxy, use REMOTE_ADDR). See config/client_ip.py.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip_address"
 
 SESSION_COOKIE_AGE = 12 * 60 * 60
 
@@ -188,12 +247,59 @@ STORAGES = {
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+# A pasted plan may be CAMPAIGNS_PLAN_MAX_MB of UTF-8 text (README); posted as a form, every byte of Chinese text
+# becomes "%XX" (3 bytes), so the request body limit is three times that plus room for the other fields. A paste
+# over the plan limit but under the body limit gets the importer's Chinese message rather than a bare 400.
+CAMPAIGNS_PLAN_MAX_MB = env.int("CAMPAIGNS_PLAN_MAX_MB", default=5)
+DATA_UPLOAD_MAX_MEMORY_SIZE = (3 * CAMPAIGNS_PLAN_MAX_MB + 1) * 1024 * 1024
+
+# ------------------------------------------------------------------------------
+# Evidence checks on photos (ledger/evidence_checks.py): duplicates, capture time, banner text
+# ------------------------------------------------------------------------------
+# Run the checks (task ledger.tasks.check_photo_ocr on the "ocr" queue) after every photo upload.
+EVIDENCE_CHECKS_ON_UPLOAD = env.bool("EVIDENCE_CHECKS_ON_UPLOAD", default=True)
+# Two photos are 疑似重复 when pHash and dHash together (128 bits) differ in at most this many bits. Measured on
+# generated photos: a 3–4 % cropped, resized, re-encoded copy ≤ 26; distinct photos ≥ 32 (bench/evidence_checks.py).
+EVIDENCE_DUPLICATE_MAX_DISTANCE = env.int("EVIDENCE_DUPLICATE_MAX_DISTANCE", default=28)
+# 拍摄时间不符: EXIF capture date more than this many days before/after the activity's dates.
+EVIDENCE_TIME_TOLERANCE_DAYS = env.int("EVIDENCE_TIME_TOLERANCE_DAYS", default=3)
+# OCR (optional package rapidocr-onnxruntime, requirements-ocr.txt). Off, or not installed: "OCR 未启用".
+EVIDENCE_OCR_ENABLED = env.bool("EVIDENCE_OCR_ENABLED", default=True)
+EVIDENCE_OCR_TIMEOUT = env.float("EVIDENCE_OCR_TIMEOUT", default=20.0)  # a photo taking longer is skipped
+EVIDENCE_OCR_MAX_SIDE = env.int("EVIDENCE_OCR_MAX_SIDE", default=1280)  # photos are downscaled to this first
+EVIDENCE_OCR_THREADS = env.int("EVIDENCE_OCR_THREADS", default=2)
+# Photos read at once per worker host, whatever the worker's concurrency (file-lock slots).
+EVIDENCE_OCR_CONCURRENCY = env.int("EVIDENCE_OCR_CONCURRENCY", default=1)
 
 # ------------------------------------------------------------------------------
 # Email
 # ------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="wenming@localhost")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Absolute links in emails and robot messages start with this.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# ------------------------------------------------------------------------------
+# Notifications (notifications/): working time, retries, group robots
+# ------------------------------------------------------------------------------
+NOTIFY_WORK_START = env("NOTIFY_WORK_START", default="08:30")
+NOTIFY_WORK_END = env("NOTIFY_WORK_END", default="18:00")
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+NOTIFY_RETRY_BASE_SECONDS = env.float("NOTIFY_RETRY_BASE_SECONDS", default=60)
+NOTIFY_RETRY_MAX_SECONDS = env.float("NOTIFY_RETRY_MAX_SECONDS", default=3600)
+# A row still "sending" after this was cut off mid-send: marked 失败, never resent automatically.
+NOTIFY_SENDING_TIMEOUT = env.int("NOTIFY_SENDING_TIMEOUT", default=600)
+NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=500)
+# Both vendors allow 20 messages a minute per robot; 钉钉 blocks a robot for 10 minutes beyond that.
+NOTIFY_ROBOT_RATE_LIMIT = env.int("NOTIFY_ROBOT_RATE_LIMIT", default=20)
+NOTIFY_ROBOT_RATE_WINDOW = env.float("NOTIFY_ROBOT_RATE_WINDOW", default=60)
+NOTIFY_ROBOT_THROTTLE_PAUSE = env.int("NOTIFY_ROBOT_THROTTLE_PAUSE", default=600)
+NOTIFY_ROBOT_TIMEOUT = env.float("NOTIFY_ROBOT_TIMEOUT", default=5)
+# Webhooks go to qyapi.weixin.qq.com / oapi.dingtalk.com over https; an intranet gateway must be listed here.
+NOTIFY_ROBOT_ALLOWED_HOSTS = env.list("NOTIFY_ROBOT_ALLOWED_HOSTS", default=[])
+NOTIFY_ROBOT_ALLOW_PRIVATE = env.bool("NOTIFY_ROBOT_ALLOW_PRIVATE", default=False)
+NOTIFY_ROBOT_ALLOW_HTTP = env.bool("NOTIFY_ROBOT_ALLOW_HTTP", default=False)
 
 # ------------------------------------------------------------------------------
 # Security headers (stricter values in production.py come from the environment too)
@@ -201,11 +307,54 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="wenming@localhost")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# config.middleware.SecurityHeadersMiddleware sends these on every HTML response, in every environment. Scripts come
+# from this site (plus the request's nonce, `{{ request.csp_nonce }}`); nothing inline: no <script> blocks, no on*=
+# handlers, no style="" attributes (sizes that vary travel in data-wm-* attributes, static/js/app.js applies them).
+CONTENT_SECURITY_POLICY: dict[str, list[str]] = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'none'"],
+}
+# Features no page uses are switched off (a phone's camera still opens from <input type="file" capture>).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "encrypted-media": [],
+    "fullscreen": ["self"],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "publickey-credentials-get": [],
+    "screen-wake-lock": [],
+    "serial": [],
+    "usb": [],
+    "xr-spatial-tracking": [],
+}
+# A refused CSRF check shows a Chinese page in the site's layout (config/views.py; the other error pages too).
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 # ------------------------------------------------------------------------------
 # Import / export
 # ------------------------------------------------------------------------------
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
+# ------------------------------------------------------------------------------
+# Volunteers
+# ------------------------------------------------------------------------------
+# The unit of service time: 0.5 (default), or 0.1 where the site takes hours as volunteer platforms export them.
+VOLUNTEERS_HOURS_STEP = env("VOLUNTEERS_HOURS_STEP", default="0.5")
 
 # ------------------------------------------------------------------------------
 # Logging

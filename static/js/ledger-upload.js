@@ -41,11 +41,23 @@
     b.outer.setAttribute("aria-valuenow", String(pct));
   }
 
+  function showError(text) {
+    errorBox.textContent = text;
+    errorBox.classList.remove("d-none");
+  }
+
   function send(files) {
     if (busy || !files.length) { return; }
-    busy = true;
     errorBox.classList.add("d-none");
+    errorBox.textContent = "";
     list.innerHTML = "";
+    var maxFiles = parseInt(form.getAttribute("data-max-files"), 10) || 0;
+    if (maxFiles && files.length > maxFiles) {
+      // The server answers the same; saying it before sending spares the wait.
+      showError("一次最多上传 " + maxFiles + " 个文件，请分批上传。本批文件均未保存。");
+      return;
+    }
+    busy = true;
     var data = new FormData();
     data.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
     data.append("slot", form.querySelector("[name=slot]").value);
@@ -82,14 +94,18 @@
         window.setTimeout(function () { window.location.reload(); }, 800);
       } else {
         bars.forEach(function (b) { b.inner.classList.add("bg-danger"); });
-        errorBox.textContent = body.error || "上传失败，请重试。";
-        errorBox.classList.remove("d-none");
+        if (body.error) {
+          showError(body.error);
+        } else if (xhr.status === 413) {
+          showError("本批文件总量超过服务器允许的上限，请分批上传。");
+        } else {
+          showError("上传失败（错误代码 " + xhr.status + "），请重试。");
+        }
       }
     };
     xhr.onerror = function () {
       busy = false;
-      errorBox.textContent = "网络中断，上传失败，请重试。";
-      errorBox.classList.remove("d-none");
+      showError("网络中断，上传失败，请重试。");
     };
     xhr.send(data);
   }

@@ -6,13 +6,15 @@
   var data = JSON.parse(node.textContent);
   if (!data) { return; }
   var color = "#b71c1c";
+  // Drawn on the canvas: the HTML tooltip writes style="" attributes, which the Content-Security-Policy refuses.
+  var TOOLTIP = { trigger: "axis", renderMode: "richText" };
   var monthly = document.getElementById("monthly-chart");
   if (monthly) {
     var chart = echarts.init(monthly);
     chart.setOption({
       animation: false,
       grid: { left: 40, right: 10, top: 30, bottom: 30 },
-      tooltip: { trigger: "axis" },
+      tooltip: TOOLTIP,
       xAxis: { type: "category", data: data.months },
       yAxis: { type: "value", name: "小时" },
       series: [{ type: "bar", data: data.hours, itemStyle: { color: color }, label: { show: true, position: "top" } }]
@@ -25,7 +27,7 @@
     chart2.setOption({
       animation: false,
       grid: { left: 40, right: 10, top: 30, bottom: 60 },
-      tooltip: { trigger: "axis" },
+      tooltip: TOOLTIP,
       xAxis: { type: "category", data: data.departments, axisLabel: { interval: 0, rotate: 30 } },
       yAxis: { type: "value", name: "小时" },
       series: [{ type: "bar", data: data.department_hours, itemStyle: { color: "#0d6efd" }, label: { show: true, position: "top" } }]

@@ -133,10 +133,10 @@ def test_preview_then_confirm_creates_everything(client, world):
     assert "核对导入内容" in page and "新建：新成立的志愿服务中心" in page
     assert Campaign.objects.count() == 0  # nothing saved by the preview
     ctx = response.context
-    payload = json.loads(ctx["payload_json"])
+    payload = ctx["payload"]
     data = {
         "unit": world.unit_a.pk,
-        "payload": ctx["payload_json"],
+        "preview": ctx["preview_token"],
         "title": ctx["title"],
         "start_year": "2026",
         "end_year": "2026",
@@ -259,11 +259,13 @@ def test_docx_task_table_is_read_as_tasks():
     got = [(t.number, t.title, t.lead_units, t.cooperating_units, t.due) for t in plan.tasks]
     import datetime
 
+    # Each row keeps its own number as written in the table (issue 13), not a number made up from its position.
     assert got == [
-        ("二、（一）1", "开展专题学习", ["办公室"], ["人事科", "机关党委"], datetime.date(2024, 6, 30)),
-        ("二、（一）2", "评选文明职工", ["机关党委"], [], datetime.date(2024, 10, 31)),
-        ("二、（二）1", "组建志愿服务队", ["某某集团（某某报社、某某电视台）"], ["各同创单位"], None),
+        ("1", "开展专题学习", ["办公室"], ["人事科", "机关党委"], datetime.date(2024, 6, 30)),
+        ("2", "评选文明职工", ["机关党委"], [], datetime.date(2024, 10, 31)),
+        ("3", "组建志愿服务队", ["某某集团（某某报社、某某电视台）"], ["各同创单位"], None),
     ]
+    assert [t.recurrence for t in plan.tasks][2] == "ongoing"
     assert [h.title for h in plan.headings] == ["思想教育", "志愿服务"]
 
 
@@ -278,7 +280,7 @@ def test_confirm_with_broken_payload_creates_nothing(client, world):
 def _preview_post_data(ctx, unit) -> dict:
     data = {
         "unit": unit.pk,
-        "payload": ctx["payload_json"],
+        "preview": ctx["preview_token"],
         "title": ctx["title"],
         "start_year": str(ctx["start_year"]),
         "end_year": str(ctx["end_year"]),
@@ -289,7 +291,7 @@ def _preview_post_data(ctx, unit) -> dict:
         data[f"n{i}-title"] = row["node"]["title"]
         data[f"n{i}-lead"] = [v for v, _, sel in row["lead_options"] if sel]
         data[f"n{i}-coop"] = [v for v, _, sel in row["coop_options"] if sel]
-    for j, m in enumerate(json.loads(ctx["payload_json"])["leadership"]):
+    for j, m in enumerate(ctx["payload"]["leadership"]):
         data[f"l{j}-name"], data[f"l{j}-role"], data[f"l{j}-duty"] = m["name"], m["role"], m["duty"]
     return data
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 from django.conf import settings
 
-from evaluation.workbook import NEGATIVE_COLUMNS, SYSTEM_COLUMNS, append_text_safe
+from evaluation.workbook import NEGATIVE_COLUMNS, SYSTEM_COLUMNS
 
 SAMPLES = Path(settings.BASE_DIR).parent / "shared" / "domain" / "evaluation"
 NATIONAL_2012 = SAMPLES / "全国文明单位测评体系-2012试行-节选.json"
@@ -23,7 +23,10 @@ def make_workbook(rows, *, info=None, negatives=None, bonuses=None, columns=SYST
     ws.title = "测评体系"
     ws.append(list(columns))
     for row in rows:
-        append_text_safe(ws, list(row))  # text like "=…" stays text, as a user typing it in Excel would see
+        ws.append(list(row))
+        for cell in ws[ws.max_row]:  # text like "=…" stays text, as a user typing '=… in Excel would see
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     ws_info = wb.create_sheet("说明")
     ws_info.append(["项目", "内容"])
     for key, value in (info or {}).items():

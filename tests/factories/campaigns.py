@@ -1,8 +1,19 @@
 import datetime
 
 import factory
+from django.contrib.contenttypes.models import ContentType
 
-from campaigns.models import Campaign, CampaignLevel, LeadershipMember, LeadershipRole, Phase, ProgressReport, Task
+from campaigns.models import (
+    Campaign,
+    CampaignLevel,
+    LeadershipMember,
+    LeadershipRole,
+    Phase,
+    ProgressReport,
+    ReminderSettings,
+    Task,
+    Urge,
+)
 from organizations.models import OrganizationKind
 
 from .organizations import OrganizationFactory, UserFactory
@@ -72,3 +83,23 @@ class ProgressReportFactory(factory.django.DjangoModelFactory):
     author = factory.SubFactory(UserFactory)
     text = "已组织召开专题会议，完成阶段性工作。"
     percent = 50
+
+
+class ReminderSettingsFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReminderSettings
+
+    campaign = factory.SubFactory(CampaignFactory)
+
+
+class UrgeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Urge
+        exclude = ["task"]
+
+    task = factory.SubFactory(TaskFactory)
+    campaign = factory.LazyAttribute(lambda u: u.task.campaign)
+    content_type = factory.LazyAttribute(lambda u: ContentType.objects.get_for_model(Task))
+    object_id = factory.LazyAttribute(lambda u: u.task.pk)
+    on_date = datetime.date(2026, 12, 1)
+    text = "请尽快完成并填报进展"

@@ -7,6 +7,7 @@ from evaluation.models import (
     BonusClaim,
     BonusItem,
     CampaignSystem,
+    ColumnMapping,
     Consequence,
     Criterion,
     EvaluationSystem,
@@ -150,3 +151,12 @@ class RectificationItemFactory(factory.django.DjangoModelFactory):
     measure = "补开专题会议并形成纪要"
     responsible_person = "办公室主任"
     deadline = datetime.date(2026, 10, 31)
+
+
+class ColumnMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ColumnMapping
+
+    signature = factory.Sequence(lambda n: f"{n:032x}")
+    headers = ["测评项目", "测评内容", "分值"]
+    mapping = {"0": "item", "1": "criterion", "2": "points"}

@@ -5,7 +5,9 @@ import factory
 from django.core.files.base import ContentFile
 
 from ledger.models import (
+    ArchiveBuild,
     ArchiveCounter,
+    BannerAlias,
     Event,
     EventCategory,
     EventLog,
@@ -13,6 +15,9 @@ from ledger.models import (
     LedgerSettings,
     LogAction,
     MediaReport,
+    OcrStatus,
+    PhotoCheck,
+    PhotoDuplicate,
     Slot,
 )
 
@@ -87,3 +92,62 @@ class EventLogFactory(factory.django.DjangoModelFactory):
 
     event = factory.SubFactory(EventFactory)
     action = LogAction.CREATE
+
+
+class PhotoCheckFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PhotoCheck
+
+    evidence_file = factory.SubFactory(EvidenceFileFactory, slot=Slot.PHOTO)
+    unit = factory.LazyAttribute(lambda o: o.evidence_file.event.campaign.unit)
+    phash = "ab6ac0c095953f3b"
+    dhash = "60017b7c80000000"
+    ocr_status = OcrStatus.DISABLED
+    ocr_note = "OCR 未启用"
+
+
+class PhotoDuplicateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PhotoDuplicate
+
+    first = factory.SubFactory(EvidenceFileFactory, slot=Slot.PHOTO)
+    second = factory.SubFactory(EvidenceFileFactory, slot=Slot.PHOTO)
+    phash_distance = 2
+    dhash_distance = 4
+    same_unit = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        first, second = sorted((kwargs["first"], kwargs["second"]), key=lambda f: f.pk)
+        kwargs.update(first=first, second=second)
+        return super()._create(model_class, *args, **kwargs)
+
+
+class BannerAliasFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BannerAlias
+
+    organization = factory.SubFactory(OrganizationFactory)
+    alias = factory.Sequence(lambda n: f"市场监管局{n}")
+
+
+_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+class ArchiveBuildFactory(factory.django.DjangoModelFactory):
+    """A kept archive PDF (a tiny PDF body; real builds are made in tests/ledger/test_archive_pdf.py)."""
+
+    class Meta:
+        model = ArchiveBuild
+
+    campaign = factory.SubFactory(CampaignFactory)
+    unit = factory.LazyAttribute(lambda o: o.campaign.unit)
+    year = 2026
+    version = factory.Sequence(lambda n: n + 1)
+    file = factory.LazyAttribute(lambda o: ContentFile(_PDF, name="archive.pdf"))
+    filename = factory.LazyAttribute(lambda o: f"{o.unit.name}-{o.year}年度台账档案（第{o.version}版）.pdf")
+    size = len(_PDF)
+    sha256 = hashlib.sha256(_PDF).hexdigest()
+    pages = 1
+    dossiers = 0
+    photos = 0

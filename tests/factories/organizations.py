@@ -53,6 +53,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs) -> Membership:
+        kwargs.setdefault("actor", None)  # the system: tests set up the world, no user grants it
         return services.membership_grant(**kwargs)
 
 

@@ -172,16 +172,33 @@ def test_zip_archive_matches_its_checksums_and_every_link_resolves(tmp_path, cam
         assert openpyxl.load_workbook(io.BytesIO(zf.read("2026年度台账.xlsx")))["台账目录"].max_row == 8
 
 
-def test_download_buttons_export_only_what_the_user_sees(world, campaign_a, year_of_dossiers):
-    c = Client()
-    c.force_login(world.user("a_liaison"))
-    r = c.get(reverse("ledger:export_workbook"), {"campaign": campaign_a.pk, "year": 2026})
+def _export_through_a_job(client: Client, url_name: str, capture, **data) -> bytes:
+    """Press an export button (it starts a job, run here in-process on commit), then download the job's file."""
+    with capture(execute=True):
+        r = client.post(reverse(url_name), data)
+    assert r.status_code == 302 and r["Location"].startswith("/jobs/"), r
+    page = client.get(r["Location"])
+    assert "已完成" in page.content.decode()
+    r = client.get(r["Location"] + "download/")
     assert r.status_code == 200
     assert "filename*=utf-8''" in r["Content-Disposition"]
-    ws = openpyxl.load_workbook(io.BytesIO(b"".join(r.streaming_content)))["台账目录"]
+    return b"".join(r.streaming_content)
+
+
+def test_download_buttons_export_only_what_the_user_sees(
+    world, campaign_a, year_of_dossiers, django_capture_on_commit_callbacks
+):
+    c = Client()
+    c.force_login(world.user("a_liaison"))
+    body = _export_through_a_job(
+        c, "ledger:export_workbook", django_capture_on_commit_callbacks, campaign=campaign_a.pk, year=2026
+    )
+    ws = openpyxl.load_workbook(io.BytesIO(body))["台账目录"]
     visible = Event.objects.filter(campaign=campaign_a, start_date__year=2026, organization=world.dept_a).count()
     assert ws.max_row - 1 == visible == 3
-    r = c.get(reverse("ledger:export_archive"), {"campaign": campaign_a.pk, "year": 2026})
-    with zipfile.ZipFile(io.BytesIO(b"".join(r.streaming_content))) as zf:
+    body = _export_through_a_job(
+        c, "ledger:export_archive", django_capture_on_commit_callbacks, campaign=campaign_a.pk, year=2026
+    )
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
         assert not any("第0次活动" in n for n in zf.namelist())
         assert any("第1次活动/签到表-01.xlsx" in n for n in zf.namelist())

@@ -24,7 +24,7 @@ def test_move_rewrites_the_whole_subtree():
     dept = OrganizationFactory(kind=OrganizationKind.DEPARTMENT, parent=a, code="a-d")
     team = OrganizationFactory(kind=OrganizationKind.DEPARTMENT, parent=dept, code="a-d-t")
 
-    services.organization_move(organization=dept, new_parent=b)
+    services.organization_move(organization=dept, new_parent=b, actor=None)
 
     dept.refresh_from_db()
     team.refresh_from_db()
@@ -43,7 +43,7 @@ def test_cannot_move_a_node_under_its_own_descendant():
     a = OrganizationFactory(code="a")
     d = OrganizationFactory(kind=OrganizationKind.DEPARTMENT, parent=a, code="a-d")
     with pytest.raises(services.OrganizationError, match="下级"):
-        services.organization_move(organization=a, new_parent=d)
+        services.organization_move(organization=a, new_parent=d, actor=None)
 
 
 def test_duplicate_code_is_refused_and_nothing_saved():
@@ -56,8 +56,8 @@ def test_duplicate_code_is_refused_and_nothing_saved():
 def test_membership_grant_is_idempotent():
     user = UserFactory()
     org = OrganizationFactory()
-    first = services.membership_grant(user=user, organization=org, role=Role.OFFICE)
-    second = services.membership_grant(user=user, organization=org, role=Role.OFFICE)
+    first = services.membership_grant(user=user, organization=org, role=Role.OFFICE, actor=None)
+    second = services.membership_grant(user=user, organization=org, role=Role.OFFICE, actor=None)
     assert first.pk == second.pk
     with pytest.raises(services.OrganizationError):
-        services.membership_grant(user=user, organization=org, role="boss")
+        services.membership_grant(user=user, organization=org, role="boss", actor=None)

@@ -149,3 +149,53 @@ CASES = [
         label="htmx inline report",
     ),
 ]
+
+
+def task_overdue_a(w) -> Task:
+    """An open task of unit A's department past its deadline (催办 reaches a_liaison)."""
+    import datetime
+
+    return w.once(
+        "task_overdue_a",
+        lambda: TaskFactory(campaign=campaign_a(w), lead_units=[w.dept_a], due_date=datetime.date(2026, 1, 5)),
+    )
+
+
+REMINDER_SETTINGS_POST = {
+    "due_soon_days": "7,3,1",
+    "overdue_repeat_days": 3,
+    "escalate_office_days": 3,
+    "escalate_leaders_days": 10,
+    "dossier_incomplete_days": 7,
+    "returned_days": 5,
+    "hours_unconfirmed_days": 3,
+    "overdue_enabled": "on",
+    "digest_enabled": "on",
+}
+
+CASES += [
+    Case("campaigns:reminder_settings", READ_A, kwargs=_campaign, label="unit A's campaign"),
+    Case(
+        "campaigns:reminder_settings",
+        edit_table(302),
+        kwargs=_campaign,
+        method="post",
+        data=lambda w: REMINDER_SETTINGS_POST,
+        label="post",
+    ),
+    Case(
+        "campaigns:task_urge",
+        edit_table(409),
+        kwargs=_task,
+        method="post",
+        label="task without a deadline: not overdue, refused in Chinese (409)",
+    ),
+    Case(
+        "campaigns:task_urge",
+        {**edit_table(302), "a_office": 409},
+        kwargs=lambda w: {"pk": task_overdue_a(w).pk},
+        method="post",
+        data=lambda w: {"text": "请今天内填报"},
+        label="overdue: A's admin urges (302), A's 创建办 the same day is refused (409)",
+    ),
+]

@@ -17,8 +17,10 @@ def _build(w):
     from evaluation.models import Criterion
     from evaluation.services import assessment_create, rectification_create, score_save, system_import
     from evaluation.workbook import parse_workbook
+    from ledger.uploads import check_file
     from tests.evaluation.workbooks import make_workbook
     from tests.factories import CampaignFactory, EventFactory, TaskFactory
+    from tests.ledger import samples
 
     parsed = parse_workbook(
         make_workbook(
@@ -41,7 +43,12 @@ def _build(w):
         task=TaskFactory(campaign=campaign),
         event_unit=EventFactory(campaign=campaign, organization=w.unit_a),
         event_dept=EventFactory(campaign=campaign, organization=w.dept_a),
-        rectification=rectification_create(campaign=campaign, problem="缺少会议纪要", points_lost=Decimal("1")),
+        rectification=rectification_create(
+            campaign=campaign,
+            problem="缺少会议纪要",
+            points_lost=Decimal("1"),
+            proof=check_file("整改佐证.pdf", samples.pdf("proof")),
+        ),
     )
 
 
@@ -74,6 +81,8 @@ CASES = [
     Case("evaluation:template_doc", outcomes(200)),
     Case("evaluation:system_import", only(200, IMPORTERS, otherwise=403)),
     Case("evaluation:system_import", only(200, IMPORTERS, otherwise=403), method="post", data=lambda w: {}),
+    Case("evaluation:system_import_published", only(200, IMPORTERS, otherwise=403)),
+    Case("evaluation:system_import_published", only(200, IMPORTERS, otherwise=403), method="post", data=lambda w: {}),
     Case("evaluation:campaign_overview", reads, kwargs=lambda w: {"campaign_pk": ev(w).campaign.pk}),
     Case(
         "evaluation:system_adopt",
@@ -105,6 +114,12 @@ CASES = [
         data=lambda w: {"problem": "手工添加", "status": "pending"},
     ),
     Case("evaluation:rectification_edit", reads, kwargs=lambda w: {"pk": ev(w).rectification.pk}),
+    Case(
+        "evaluation:rectification_proof",
+        reads,
+        kwargs=lambda w: {"pk": ev(w).rectification.pk},
+        label="unit A's proof file",
+    ),
     Case(
         "evaluation:rectification_edit",
         writes(),
@@ -159,5 +174,40 @@ CASES = [
         method="post",
         data=lambda w: {"criteria": [ev(w).criterion.pk]},
         label="a department's dossier",
+    ),
+]
+
+
+def overdue_rectification(w):
+    """An open rectification item of unit A past its deadline, for A's department (催办 reaches a_liaison)."""
+    import datetime
+
+    from tests.factories import RectificationItemFactory
+
+    def build():
+        item = RectificationItemFactory(
+            campaign=ev(w).campaign, responsible_person="", deadline=datetime.date(2026, 1, 5)
+        )
+        item.responsible_units.set([w.dept_a])
+        return item
+
+    return w.once("overdue_rectification", build)
+
+
+CASES += [
+    Case(
+        "evaluation:rectification_urge",
+        {**writes(409)},
+        kwargs=lambda w: {"pk": ev(w).rectification.pk},
+        method="post",
+        label="no deadline: not overdue, refused in Chinese (409)",
+    ),
+    Case(
+        "evaluation:rectification_urge",
+        {**writes(302), "a_office": 409},
+        kwargs=lambda w: {"pk": overdue_rectification(w).pk},
+        method="post",
+        data=lambda w: {"text": "请本周内完成"},
+        label="overdue: A's admin urges (302), A's 创建办 the same day is refused (409)",
     ),
 ]

@@ -1,4 +1,4 @@
-"""Sign-in, 工作台, 驾驶舱, the section index pages and the organisation pages."""
+"""Sign-in, 工作台, the section index pages and the organisation pages."""
 
 from organizations.models import Role
 from tests.factories import MembershipFactory
@@ -24,7 +24,6 @@ CASES = [
     Case("password_change", outcomes(200)),
     Case("password_change_done", outcomes(200)),
     Case("dashboards:home", outcomes(200)),
-    Case("dashboards:cockpit", outcomes(200)),
     Case("campaigns:index", outcomes(200)),
     Case("ledger:index", outcomes(200)),
     Case("evaluation:index", outcomes(200)),
@@ -61,4 +60,13 @@ CASES = [
     ),
     Case("organizations:member_remove", outcomes(405), kwargs=_fresh_liaison, label="GET is refused"),
     Case("organizations:member_password", MANAGE_DEPT_A, kwargs=_fresh_liaison, method="post"),
+    Case("organizations:member_edit", MANAGE_DEPT_A, kwargs=_fresh_liaison),
+    Case(
+        "organizations:member_edit",
+        {**MANAGE_DEPT_A, "city_admin": 302, "a_admin": 302},
+        kwargs=_fresh_liaison,
+        method="post",
+        data=lambda w: {"real_name": "钱多多", "phone": "13800000000"},
+        label="save",
+    ),
 ]

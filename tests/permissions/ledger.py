@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ledger import services
 from ledger.models import Event, EvidenceFile, Slot
-from tests.factories import CampaignFactory, EventFactory
+from tests.factories import ArchiveBuildFactory, CampaignFactory, EventFactory
 from tests.ledger import samples
 
 from . import A_ALL, CITY, Case, only, outcomes
@@ -57,6 +57,10 @@ def locked_photo(w) -> EvidenceFile:
     return submitted_event(w).evidence.get()
 
 
+def archive_build(w):
+    return w.once("ledger_archive_build", lambda: ArchiveBuildFactory(campaign=_campaign(w)))
+
+
 def _export(w) -> dict:
     return {"campaign": _campaign(w).pk, "year": 2026}
 
@@ -68,6 +72,7 @@ REVIEW_A = only(302, A_REVIEW)
 CASES = [
     Case("ledger:index", outcomes(200)),
     Case("ledger:index", outcomes(200), data=lambda w: {"view": "gallery", "q": "学习"}, label="gallery"),
+    Case("ledger:index", outcomes(200), data=lambda w: {"evidence": "duplicate"}, label="疑似重复 filter"),
     Case("ledger:create", only(200, A_CHANGE), data=lambda w: {"campaign": _campaign(w).pk}, label="unit A campaign"),
     Case(
         "ledger:create",
@@ -102,7 +107,27 @@ CASES = [
     Case("ledger:file_preview", VIEW_A, kwargs=lambda w: {"pk": photo(w).pk}, label="unit A's file"),
     Case("ledger:file_thumbnail", VIEW_A, kwargs=lambda w: {"pk": photo(w).pk}, label="unit A's file"),
     Case("ledger:file_delete", CHANGE_A, method="post", kwargs=lambda w: {"pk": locked_photo(w).pk}, label="locked"),
-    Case("ledger:export_workbook", VIEW_A, data=_export, label="unit A campaign"),
-    Case("ledger:export_archive", VIEW_A, data=_export, label="unit A campaign"),
+    # The annual exports start a job and redirect to its page (tests/permissions/jobs.py covers the job pages).
+    Case("ledger:export_workbook", only(302, (*CITY, *A_ALL)), method="post", data=_export, label="unit A campaign"),
+    Case("ledger:export_archive", only(302, (*CITY, *A_ALL)), method="post", data=_export, label="unit A campaign"),
+    # The archive PDF: started by unit A's 创建办/admins; a kept build is downloadable within unit A's scope only.
+    Case("ledger:export_archive_pdf", only(302, A_REVIEW), method="post", data=_export, label="unit A campaign"),
+    # A build holds the whole unit's dossiers: a liaison, who sees only their department's, cannot fetch it.
+    Case(
+        "ledger:archive_download",
+        only(200, (*CITY, "a_admin", "a_office", "a_leader")),
+        kwargs=lambda w: {"pk": archive_build(w).pk},
+        label="unit A's build",
+    ),
     Case("ledger:settings", only(200, A_REVIEW), kwargs=lambda w: {"campaign_pk": _campaign(w).pk}),
+    # The unit's banner aliases (evidence checks): its 创建办 and admins only; others never learn the list.
+    Case("ledger:banner_aliases", only(200, A_REVIEW), kwargs=lambda w: {"campaign_pk": _campaign(w).pk}),
+    Case(
+        "ledger:banner_aliases",
+        only(400, A_REVIEW),
+        method="post",
+        kwargs=lambda w: {"campaign_pk": _campaign(w).pk},
+        data=lambda w: {"aliases": "\n".join(f"别名{i}" for i in range(60))},
+        label="too many aliases",
+    ),
 ]

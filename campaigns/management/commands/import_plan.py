@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from campaigns.importer import PlanImportError, match_unit_names, parse_checked, plan_import_confirm, read_plan_upload
 from campaigns.models import Campaign
+from campaigns.services import CampaignError
 from organizations.models import Organization
 
 
@@ -57,7 +58,10 @@ class Command(BaseCommand):
         unmatched = [n for n in names if matches[n].status in ("unmatched", "masked", "close")]
         created = None
         if not opts["dry_run"]:
-            created = plan_import_confirm(unit=unit, payload=plan.to_payload(), campaign=campaign, plan_text=text)
+            try:
+                created = plan_import_confirm(unit=unit, payload=plan.to_payload(), campaign=campaign, plan_text=text)
+            except (PlanImportError, CampaignError) as exc:
+                raise CommandError(f"导入失败，未创建任何内容：{exc}") from exc
         if opts["json"]:
             out = plan.to_cli_json(unmatched)
             self.stdout.write(json.dumps(out, ensure_ascii=False, indent=2))

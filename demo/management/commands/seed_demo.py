@@ -14,7 +14,7 @@ from django.db import transaction
 
 from demo.context import DemoContext
 
-SEEDERS = ["organizations", "campaigns", "ledger", "evaluation", "volunteers"]
+SEEDERS = ["organizations", "campaigns", "ledger", "evaluation", "volunteers", "dashboards"]
 
 
 def _modules() -> list:
