@@ -19,7 +19,6 @@ import hashlib
 import io
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -31,8 +30,10 @@ BASE = Path("/tmp/wenming-archive-bench")
 SRC = BASE / "src"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-os.environ["DATABASE_URL"] = f"sqlite:///{BASE}/bench.sqlite3"
-os.environ["MEDIA_ROOT"] = str(BASE / "media")
+# The year-only run (--skip-first) gets its own database and media, so both runs can go at once.
+RUN = BASE / ("year" if "--skip-first" in sys.argv else "main")
+os.environ["DATABASE_URL"] = f"sqlite:///{RUN}/bench.sqlite3"
+os.environ["MEDIA_ROOT"] = str(RUN / "media")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 
 DISTINCT = 80
@@ -59,7 +60,7 @@ def source_jpegs() -> list[Path]:
     return paths
 
 
-def setup_year(n: int, year: int, tag: str):
+def setup_year(n: int, year: int, tag: str, *, shared_photos: bool = False):
     """A campaign of its own with n archived dossiers × 4 photos, stored under MEDIA_ROOT/bench/."""
     import datetime
 
@@ -117,7 +118,7 @@ def setup_year(n: int, year: int, tag: str):
                     detected_type="jpg",
                     content_type="image/jpeg",
                     # Its own SHA-256 per row, so the archive downscales every photo (its cache is by SHA-256).
-                    sha256=hashlib.sha256(f"{sha}-{event.pk}-{j}".encode()).hexdigest(),
+                    sha256=sha if shared_photos else hashlib.sha256(f"{sha}-{event.pk}-{j}".encode()).hexdigest(),
                     width=PHOTO_SIZE[0],
                     height=PHOTO_SIZE[1],
                     taken_at=now,
@@ -132,9 +133,12 @@ def clear_cache() -> None:
     shutil.rmtree(Path(os.environ["MEDIA_ROOT"]) / "archive-cache", ignore_errors=True)
 
 
-def run_archive(campaign, year: int, out: Path) -> dict:
-    """The archive build in a fresh process (manage.py build_archive --json), so its peak RSS is its own."""
-    clear_cache()
+def run_archive(campaign, year: int, out: Path, *, cold: bool = True) -> dict:
+    """The archive build in a fresh process (manage.py build_archive --json), so its peak RSS is its own.
+
+    cold: the image cache emptied first (every photo downscaled); warm: a rebuild that finds them cached."""
+    if cold:
+        clear_cache()
     started = time.monotonic()
     proc = subprocess.run(
         [
@@ -149,7 +153,8 @@ def run_archive(campaign, year: int, out: Path) -> dict:
             str(out),
             "--json",
         ],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=(RUN / "progress.log").open("a"),  # one line per chunk: dossiers, pages, peak so far
         text=True,
         check=True,
         cwd=ROOT,
@@ -162,15 +167,16 @@ def run_archive(campaign, year: int, out: Path) -> dict:
 
 
 BARE = r"""
-import json, resource, sys, time
+import json, sys, time
 from weasyprint import HTML
 from ledger.archive.fetcher import ArchiveFetcher
+from ledger.archive.memory import peak_rss_mb
 html = open(sys.argv[1], encoding="utf-8").read()
 started = time.monotonic()
 doc = HTML(string=html, base_url=sys.argv[3], url_fetcher=ArchiveFetcher(json.loads(sys.argv[4]))).render()
 doc.write_pdf(sys.argv[2])
 print(json.dumps({"pages": len(doc.pages), "seconds": round(time.monotonic() - started, 2),
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 
 
@@ -192,7 +198,7 @@ def run_bare(campaign, year: int, out: Path) -> dict:
         "ledger/archive/document.html",
         {"part": "body", "content": content, "chapters": chapters, "css_url": render.css_url()},
     )
-    html_path = BASE / "bare.html"
+    html_path = RUN / "bare.html"
     html_path.write_text(html, encoding="utf-8")
     roots = [*render._static_roots(), str(render.cache_dir())]
     base_url = Path(settings.BASE_DIR).joinpath("static").as_uri() + "/"
@@ -214,10 +220,16 @@ def main() -> None:
     parser.add_argument("--year-dossiers", type=int, default=2000)
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument("--skip-year", action="store_true")
+    parser.add_argument("--skip-first", action="store_true", help="only the year's build")
+    parser.add_argument(
+        "--year-shared-photos",
+        action="store_true",
+        help="the year's rows share the 80 photos' SHA-256 (downscaled once: measures layout memory, not downscaling)",
+    )
     args = parser.parse_args()
 
-    BASE.mkdir(parents=True, exist_ok=True)
-    (BASE / "bench.sqlite3").unlink(missing_ok=True)
+    RUN.mkdir(parents=True, exist_ok=True)
+    (RUN / "bench.sqlite3").unlink(missing_ok=True)
     shutil.rmtree(Path(os.environ["MEDIA_ROOT"]) / "archive-cache", ignore_errors=True)
     import django
 
@@ -237,24 +249,32 @@ def main() -> None:
             "generation_seconds": round(time.monotonic() - t, 1),
         },
     }
-    campaign = setup_year(args.dossiers, 2026, "s")
-    results["archive"] = {"dossiers_requested": args.dossiers, **run_archive(campaign, 2026, BASE / "archive.pdf")}
-    print(json.dumps(results["archive"]), flush=True)
-    if not args.skip_bare:
-        results["bare_weasyprint"] = run_bare(campaign, 2026, BASE / "bare.pdf")
-        print(json.dumps(results["bare_weasyprint"]), flush=True)
-        results["ratio_archive_to_bare_rate"] = round(
-            results["archive"]["pages_per_second"] / results["bare_weasyprint"]["pages_per_second"], 2
-        )
+    if not args.skip_first:
+        campaign = setup_year(args.dossiers, 2026, "s")
+        results["archive"] = {"dossiers_requested": args.dossiers, **run_archive(campaign, 2026, RUN / "archive.pdf")}
+        print(json.dumps(results["archive"]), flush=True)
+        results["archive_rebuild_warm_cache"] = run_archive(campaign, 2026, RUN / "archive.pdf", cold=False)
+        print(json.dumps(results["archive_rebuild_warm_cache"]), flush=True)
+        if not args.skip_bare:
+            results["bare_weasyprint"] = run_bare(campaign, 2026, RUN / "bare.pdf")
+            print(json.dumps(results["bare_weasyprint"]), flush=True)
+            bare_rate = results["bare_weasyprint"]["pages_per_second"]
+            results["ratio_to_bare_rate"] = {
+                "cold_cache": round(results["archive"]["pages_per_second"] / bare_rate, 2),
+                "warm_cache": round(results["archive_rebuild_warm_cache"]["pages_per_second"] / bare_rate, 2),
+            }
     if not args.skip_year:
-        year_campaign = setup_year(args.year_dossiers, 2026, "y")
+        year_campaign = setup_year(args.year_dossiers, 2026, "y", shared_photos=args.year_shared_photos)
         results["year"] = {
             "dossiers_requested": args.year_dossiers,
-            **run_archive(year_campaign, 2026, BASE / "year.pdf"),
+            "shared_photos": args.year_shared_photos,
+            **run_archive(year_campaign, 2026, RUN / "year.pdf", cold=not args.year_shared_photos),
         }
         print(json.dumps(results["year"]), flush=True)
-    results["parent_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    out = ROOT / "bench" / "results" / "archive_pdf.json"
+    from ledger.archive.memory import peak_rss_mb
+
+    results["bench_process_peak_rss_mb"] = peak_rss_mb()
+    out = ROOT / "bench" / "results" / ("archive_pdf_year.json" if args.skip_first else "archive_pdf.json")
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(results, ensure_ascii=False, indent=2))
 

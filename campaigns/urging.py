@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from organizations.audit import audit_record
 from organizations.models import Organization, User
+from organizations.query_params import strip_control
 from organizations.scoping import can_administer
 
 from .models import Campaign, ReminderSettings, Task, TaskStatus, Urge
@@ -47,7 +48,7 @@ class UrgeError(ValueError):
 
 
 def clean_urge_text(text: str) -> str:
-    line = " ".join((text or "").split())
+    line = " ".join(strip_control(text or "").split())
     if len(line) > URGE_TEXT_MAX:
         raise UrgeError(f"催办说明最多 {URGE_TEXT_MAX} 字（现在 {len(line)} 字）。")
     return line

@@ -17,6 +17,8 @@ from .measures import MEASURE_BY_KEY, MEASURES, Measure, light
 from .models import Threshold, UnitSnapshot
 from .selectors import units_of_office
 
+# The cockpit's trend lines (from the daily snapshots).
+TREND_KEYS = {"task_done_pct": "任务完成率", "self_pct": "自查得分率", "coverage_pct": "佐证覆盖率"}
 # "Last month": the latest snapshot at least this many days before the one shown.
 MONTH_DAYS = 28
 
@@ -81,14 +83,20 @@ def _rows_on(units, day: datetime.date | None) -> dict[int, dict]:
     return dict(UnitSnapshot.objects.filter(unit__in=units, date=day).values_list("unit_id", "measures"))
 
 
-def city_table(*, office: Organization, sort: str = "", descending: bool | None = None) -> CityTable:
+def city_table(
+    *, office: Organization, sort: str = "", descending: bool | None = None, as_of: datetime.date | None = None
+) -> CityTable:
     """Every unit of the office with its latest snapshot, traffic lights, change since last month and rank.
 
     Rank follows the chosen outcome measure (completion by default); units without a value rank last.
+    `as_of`: the latest snapshots on or before that day (the 月度通报 freezes the month's last one).
     """
     units_qs = units_of_office(office)
     units = list(units_qs)
-    latest = UnitSnapshot.objects.filter(unit__in=units_qs).aggregate(d=Max("date"))["d"]
+    snapshots = UnitSnapshot.objects.filter(unit__in=units_qs)
+    if as_of is not None:
+        snapshots = snapshots.filter(date__lte=as_of)
+    latest = snapshots.aggregate(d=Max("date"))["d"]
     previous = None
     if latest is not None:
         previous = UnitSnapshot.objects.filter(

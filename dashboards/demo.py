@@ -33,6 +33,10 @@ def seed(ctx: DemoContext) -> dict:
         robots.append({"unit_code": ROBOT_UNIT, "name": robot.name, "enabled": robot.enabled})
     seed_notifications(list(ctx.users.values()))
     result = run_reminders(now=timezone.now(), deliver=False)
+    # 动态管理 reads snapshots: take today's, so the city page has its table on first sign-in.
+    from .services import snapshot_units
+
+    snapshot_units()
     return {"reminder_settings": rows, "robots": robots, "reminders": [result.as_json()]}
 
 

@@ -124,3 +124,41 @@ class Supervision(models.Model):
     @property
     def links(self) -> list[str]:
         return [line.strip() for line in self.answer_links.splitlines() if line.strip()]
+
+
+class BulletinStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+
+
+class Bulletin(models.Model):
+    """月度通报: the city table of one month frozen (rows copied from the snapshots), published by the office."""
+
+    office = models.ForeignKey(Organization, verbose_name=_("文明办"), on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    snapshot_date = models.DateField(_("快照日期"), null=True, blank=True)
+    previous_date = models.DateField(_("对比快照日期"), null=True, blank=True)
+    sort = models.CharField(_("排名指标"), max_length=40, choices=MEASURE_CHOICES)
+    # [{"unit_id", "unit_name", "rank", "cells": [{"key", "value", "light", "delta"}], "reds", "veto"}]
+    rows = models.JSONField(_("通报数据"), default=list)
+    notes = models.TextField(_("通报说明"), blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=BulletinStatus.choices, default=BulletinStatus.DRAFT)
+    publish_ranking = models.BooleanField(_("向各单位公开排名"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("编制人"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("编制时间"), auto_now=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("月度通报")
+        verbose_name_plural = _("月度通报")
+        ordering = ["-month", "office"]
+        constraints = [models.UniqueConstraint(fields=["office", "month"], name="dashboards_bulletin_month")]
+
+    def __str__(self) -> str:
+        return f"{self.office} {self.month:%Y年%m月}通报"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == BulletinStatus.PUBLISHED

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from campaigns import reminders as campaign_rules
 from campaigns.reminders import Due, RuleContext, leaders_by_campaign, load_context, people_by_org, unique_users
+from dashboards import supervision
 from evaluation import reminders as evaluation_rules
 from ledger import reminders as ledger_rules
 from organizations.models import Role, User
@@ -37,6 +38,7 @@ APP_RULES: dict[str, tuple[RuleFn, Callable[..., bool]]] = {
     "rectification.": (evaluation_rules.rectification_reminders, evaluation_rules.still_due),
     "ledger.": (ledger_rules.ledger_reminders, ledger_rules.still_due),
     "volunteers.": (volunteer_rules.volunteer_reminders, volunteer_rules.still_due),
+    "supervision.": (supervision.supervision_reminders, supervision.still_due),
 }
 DIGEST_SECTIONS: tuple[Callable[[RuleContext], dict[int, list[str]]], ...] = (
     campaign_rules.digest_lines,

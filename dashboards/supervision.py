@@ -276,8 +276,7 @@ def supervision_reminders(ctx: RuleContext) -> Iterator[Due]:
             period=f"overdue:{s.deadline.isoformat()}",
             title=f"督办逾期未答复：{s.unit.display_name}",
             body=(
-                f"{s.office.display_name}的督办单已超过答复期限 {days} 天，请组织答复。"
-                f"督办要求：{s.request_text[:120]}"
+                f"{s.office.display_name}的督办单已超过答复期限 {days} 天，请组织答复。督办要求：{s.request_text[:120]}"
             ),
             url=_url(s),
             organization=s.unit,

@@ -19,3 +19,10 @@ urlpatterns += [
     path("supervision/<int:pk>/answer/", views.supervision_answer, name="supervision_answer"),
     path("supervision/<int:pk>/close/", views.supervision_close, name="supervision_close"),
 ]
+urlpatterns += [
+    path("bulletins/", views.bulletin_list, name="bulletin_list"),
+    path("bulletins/new/", views.bulletin_create, name="bulletin_create"),
+    path("bulletins/<int:pk>/", views.bulletin_detail, name="bulletin_detail"),
+    path("bulletins/<int:pk>/publish/", views.bulletin_publish, name="bulletin_publish"),
+    path("bulletins/<int:pk>/export/", views.bulletin_export, name="bulletin_export"),
+]

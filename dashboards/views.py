@@ -1,4 +1,5 @@
 import datetime
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -10,9 +11,9 @@ from django.views.decorators.http import require_POST
 
 from campaigns.models import Task
 
-from . import measures, services, supervision
+from . import bulletins, measures, services, supervision
 from .charts import MONTHS, cockpit_charts
-from .city import city_table, thresholds_for
+from .city import TREND_KEYS, city_table, thresholds_for, unit_trend
 from .measures import MEASURE_BY_KEY, MEASURES
 from .models import SupervisionStatus
 from .selectors import (
@@ -44,6 +45,8 @@ def unit_cockpit(request: HttpRequest, pk: int) -> HttpResponse:
     """One unit's 驾驶舱 (read-only): numbers first, then the charts, each with its table."""
     unit = cockpit_unit(request.user, pk)
     data = measures.unit_cockpit(unit)
+    trend = unit_trend(unit=unit, keys=list(TREND_KEYS))
+    trend_rows = [[day, *(trend[key][i] for key in TREND_KEYS)] for i, day in enumerate(trend["dates"])][::-1][:31]
     return render(
         request,
         "dashboards/cockpit.html",
@@ -53,6 +56,9 @@ def unit_cockpit(request: HttpRequest, pk: int) -> HttpResponse:
             "charts": cockpit_charts(data),
             "months": MONTHS,
             "hours_rows": list(zip(MONTHS, data.volunteers.monthly_hours, strict=True)) if data.volunteers else [],
+            "trend": {**trend, "labels": TREND_KEYS},
+            "trend_rows": trend_rows,
+            "trend_labels": TREND_KEYS,
             "supervisions": list(
                 supervision.supervisions_visible_to(request.user)
                 .filter(unit=unit)
@@ -252,3 +258,80 @@ def supervision_close(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "dashboards/supervision_detail.html", context, status=400)
     messages.success(request, "督办单已办结。")
     return redirect("dashboards:supervision_detail", pk=item.pk)
+
+
+# ------------------------------------------------------------------------------------------------
+# 月度通报
+# ------------------------------------------------------------------------------------------------
+def bulletin_list(request: HttpRequest) -> HttpResponse:
+    items = list(bulletins.bulletins_visible_to(request.user).order_by("-month", "office__path")[:120])
+    offices = [o for o in offices_for(request.user) if supervision.can_issue(request.user, o)]
+    last_month = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    return render(
+        request,
+        "dashboards/bulletin_list.html",
+        {"items": items, "can_create": bool(offices), "last_month": last_month, "measures": MEASURES},
+    )
+
+
+@require_POST
+def bulletin_create(request: HttpRequest) -> HttpResponse:
+    office = city_office(request.user)
+    if not supervision.can_issue(request.user, office):
+        raise PermissionDenied("只有文明办的管理员和创建办可以编制通报。")
+    try:
+        item = bulletins.bulletin_freeze(
+            office=office,
+            month=bulletins.parse_month(request.POST.get("month", "")),
+            notes=request.POST.get("notes", ""),
+            sort=request.POST.get("sort", ""),
+            actor=request.user,
+        )
+    except bulletins.BulletinError as exc:
+        return render(request, "dashboards/bulletin_error.html", {"error": str(exc)}, status=400)
+    messages.success(request, "通报已编制（草稿），核对后可发布。")
+    return redirect("dashboards:bulletin_detail", pk=item.pk)
+
+
+def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = bulletins.bulletin_for(request.user, pk)
+    rows, ranked = bulletins.rows_for(request.user, item)
+    return render(
+        request,
+        "dashboards/bulletin_detail.html",
+        {
+            "item": item,
+            "rows": rows,
+            "ranked": ranked,
+            "measures": MEASURES,
+            "sort_label": MEASURE_BY_KEY[item.sort].label if item.sort in MEASURE_BY_KEY else "",
+            "red_rows": [r for r in rows if r["reds"]] if ranked else [],
+            "can_publish": not item.is_published and supervision.can_issue(request.user, item.office),
+        },
+    )
+
+
+@require_POST
+def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    item = bulletins.bulletin_for(request.user, pk)
+    if not supervision.can_issue(request.user, item.office):
+        raise PermissionDenied("只有文明办的管理员和创建办可以发布通报。")
+    try:
+        bulletins.bulletin_publish(
+            bulletin=item, publish_ranking=request.POST.get("publish_ranking") == "on", actor=request.user
+        )
+    except bulletins.BulletinError as exc:
+        return render(request, "dashboards/bulletin_error.html", {"error": str(exc)}, status=400)
+    messages.success(request, "通报已发布，已通知各单位创建办。")
+    return redirect("dashboards:bulletin_detail", pk=item.pk)
+
+
+def bulletin_export(request: HttpRequest, pk: int) -> HttpResponse:
+    item = bulletins.bulletin_for(request.user, pk)
+    response = HttpResponse(
+        bulletins.bulletin_workbook(request.user, item),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    filename = quote(f"{item.office.display_name}{item.month:%Y年%m月}通报.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response

@@ -112,4 +112,5 @@ class RectificationItemAdmin(admin.ModelAdmin):
 @admin.register(ColumnMapping)
 class ColumnMappingAdmin(admin.ModelAdmin):
     list_display = ["__str__", "updated_by", "updated_at"]
+    search_fields = ["signature"]
     readonly_fields = ["signature"]

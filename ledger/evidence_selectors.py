@@ -154,3 +154,19 @@ def filter_events(qs: QuerySet[Event], *, user: object, evidence: str) -> QueryS
 
 
 EVIDENCE_FILTER_CHOICES = [("duplicate", "疑似重复"), ("time", "拍摄时间不符")]
+
+
+def finding_counts_by_unit(user: object) -> dict[int, dict[str, int]]:
+    """Per unit in the user's scope: photos 疑似重复 (pairs the user may be told about) and 拍摄时间不符, for the
+    city office's 动态管理. {unit_id: {"duplicates": n, "time_mismatch": m}}."""
+    checks = scope_filter(PhotoCheck.objects.all(), user, "evidence_file__event__organization")
+    out: dict[int, dict[str, int]] = {}
+    for unit_id in checks.filter(time_mismatch=True).values_list("unit_id", flat=True):
+        out.setdefault(unit_id, {"duplicates": 0, "time_mismatch": 0})["time_mismatch"] += 1
+    pairs = PhotoDuplicate.objects.all() if is_office_user(user) else PhotoDuplicate.objects.filter(same_unit=True)
+    flagged = set()
+    for first, second in pairs.values_list("first_id", "second_id"):
+        flagged.update((first, second))
+    for unit_id in checks.filter(evidence_file_id__in=flagged).values_list("unit_id", flat=True):
+        out.setdefault(unit_id, {"duplicates": 0, "time_mismatch": 0})["duplicates"] += 1
+    return out

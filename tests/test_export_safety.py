@@ -289,6 +289,22 @@ def _job(name: str):
     return fetch
 
 
+def _bulletin(client: Client, h, capture) -> bytes:
+    """The 月度通报 workbook: this month frozen from fresh snapshots and published with its ranking."""
+    from django.utils import timezone
+
+    from dashboards import bulletins
+    from dashboards.services import snapshot_units
+
+    w = h.world
+    snapshot_units(units=[w.unit_a, w.unit_b])
+    office_user = w.user("city_office")
+    month = timezone.localdate().replace(day=1)
+    bulletin = bulletins.bulletin_freeze(office=w.city, month=month, notes="", actor=office_user)
+    bulletins.bulletin_publish(bulletin=bulletin, publish_ranking=True, actor=office_user)
+    return _body(client.get(reverse("dashboards:bulletin_export", kwargs={"pk": bulletin.pk})))
+
+
 # name → (how to fetch the file as unit A's admin, does it carry the hostile objects?)
 EXPORTS = {
     "campaigns:excel_template": (_get("campaigns:excel_template"), False),
@@ -305,6 +321,7 @@ EXPORTS = {
     "volunteers:import_template": (_get("volunteers:import_template"), False),
     "volunteers:export_volunteers": (_get("volunteers:export_volunteers", query=lambda h: {"year": YEAR}), True),
     "volunteers:export_records": (_get("volunteers:export_records", query=lambda h: {"year": YEAR}), True),
+    "dashboards:bulletin_export": (_bulletin, False),
 }
 # Matched by the words above but not a workbook the project writes, with the reason.
 NOT_DOWNLOADS = {

@@ -41,6 +41,7 @@ from tests.conftest import build_world
 from tests.factories import (
     BonusClaimFactory,
     BonusItemFactory,
+    BulletinFactory,
     CampaignFactory,
     CampaignSystemFactory,
     CriterionFactory,
@@ -301,6 +302,19 @@ def _build(media: Path) -> SimpleNamespace:
         planted = _plant(rows)
         # Deduction points stay numbers, so B's own pages can still be computed; the reason is text.
         Score.objects.filter(assessment=b.round).update(deductions=[{"points": "0.5", "reason": TOKEN}])
+        # The 月度通报 frozen after planting, so B's row carries the token; published WITHOUT the ranking: A's users
+        # see their own row only. B's side gets a draft, which no unit may open.
+        from django.utils import timezone
+
+        from dashboards import bulletins
+        from dashboards.services import snapshot_units
+
+        snapshot_units(units=[w.unit_a, w.unit_b])
+        office_user = w.user("city_office")
+        month = timezone.localdate().replace(day=1)
+        a.bulletin = bulletins.bulletin_freeze(office=w.city, month=month, notes="本月通报", actor=office_user)
+        bulletins.bulletin_publish(bulletin=a.bulletin, publish_ranking=False, actor=office_user)
+        b.bulletin = BulletinFactory(office=w.city, month=datetime.date(2020, 1, 1), rows=a.bulletin.rows)
         return SimpleNamespace(world=w, a=a, b=b, planted=planted, rows=rows)
 
 
@@ -353,6 +367,11 @@ def routes() -> dict[str, list[dict[str, str]]]:
         "dashboards:supervision_detail": [{"pk": "supervision"}],
         "dashboards:supervision_answer": [{"pk": "supervision"}],
         "dashboards:supervision_close": [{"pk": "supervision"}],
+        "dashboards:bulletin_list": none,
+        "dashboards:bulletin_create": none,
+        "dashboards:bulletin_detail": [{"pk": "bulletin"}],
+        "dashboards:bulletin_publish": [{"pk": "bulletin"}],
+        "dashboards:bulletin_export": [{"pk": "bulletin"}],
         "organizations:list": none,
         "organizations:audit": none,
         "organizations:detail": [{"pk": "unit"}, {"pk": "dept"}],

@@ -264,7 +264,8 @@ EVIDENCE_DUPLICATE_MAX_DISTANCE = env.int("EVIDENCE_DUPLICATE_MAX_DISTANCE", def
 # 拍摄时间不符: EXIF capture date more than this many days before/after the activity's dates.
 EVIDENCE_TIME_TOLERANCE_DAYS = env.int("EVIDENCE_TIME_TOLERANCE_DAYS", default=3)
 # OCR (optional package rapidocr-onnxruntime, requirements-ocr.txt). Off, or not installed: "OCR 未启用".
-EVIDENCE_OCR_ENABLED = env.bool("EVIDENCE_OCR_ENABLED", default=True)
+# On by default only with a real worker (Redis): in-process tasks would make every photo upload wait for it.
+EVIDENCE_OCR_ENABLED = env.bool("EVIDENCE_OCR_ENABLED", default=bool(REDIS_URL))
 EVIDENCE_OCR_TIMEOUT = env.float("EVIDENCE_OCR_TIMEOUT", default=20.0)  # a photo taking longer is skipped
 EVIDENCE_OCR_MAX_SIDE = env.int("EVIDENCE_OCR_MAX_SIDE", default=1280)  # photos are downscaled to this first
 EVIDENCE_OCR_THREADS = env.int("EVIDENCE_OCR_THREADS", default=2)

@@ -61,7 +61,7 @@ def build_archive_pdf(ctx: JobContext) -> JobResult:
         raise JobError(f"{year}年度没有已归档的档案，无需生成台账档案。")
     ctx.progress(4, f"共 {total} 份档案，开始排版", force=True)
 
-    def on_progress(dossiers_done: int, dossiers_total: int, pages: int) -> None:
+    def on_progress(dossiers_done: int, dossiers_total: int, pages: int, _peak_mb: float) -> None:
         ctx.progress(
             5 + 85 * dossiers_done / max(dossiers_total, 1),
             f"已排版 {pages} 页（{dossiers_done}/{dossiers_total} 份档案）",

@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -51,6 +50,7 @@ from pypdf.generic import (
 )
 
 from .content import ArchiveContent, Dossier, PlacedChapter, PlacedSection
+from .memory import peak_rss_mb
 
 logger = logging.getLogger(__name__)
 
@@ -479,9 +479,11 @@ def build_pdf(
     target: str | Path,
     *,
     chunk_dossiers: int = CHUNK_DOSSIERS,
-    on_progress: Callable[[int, int, int], None] | None = None,
+    on_progress: Callable[[int, int, int, float], None] | None = None,
 ) -> BuildStats:
-    """Render the archive of `content` to `target`. on_progress(dossiers_done, dossiers_total, pages_laid_out)."""
+    """Render the archive of `content` to `target`.
+
+    After each chunk: on_progress(dossiers_done, dossiers_total, pages_laid_out, peak_rss_mb_of_chunks_so_far)."""
     started = time.monotonic()
     stats = BuildStats(dossiers=len(content.dossiers), photos=content.photo_count)
     work = Path(tempfile.mkdtemp(prefix="wenming-archive-"))
@@ -511,7 +513,7 @@ def build_pdf(
             _track(stats, report)
             for name, index in report["anchors"].items():
                 if name.startswith("d"):
-                    stats.dossier_pages[int(name[1:])] = page + index + 1
+                    stats.dossier_pages[int(name[1:])] = page + index
                 elif name.startswith("c"):
                     chapter_pages.setdefault(int(name[1:]), page + index)
                 elif name.startswith("a"):
@@ -520,7 +522,7 @@ def build_pdf(
             parts.append(out)
             done += len(chunk.dossiers)
             if on_progress is not None:
-                on_progress(done, stats.dossiers, page - 1)
+                on_progress(done, stats.dossiers, page - 1, stats.peak_rss_mb)
 
         # Front matter, second pass: the 目录 with the true page numbers.
         second = run_worker(
@@ -551,8 +553,7 @@ def build_pdf(
         stats.sha256 = _sha256(target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    stats.peak_rss_mb = max(stats.peak_rss_mb, self_peak)
+    stats.peak_rss_mb = max(stats.peak_rss_mb, peak_rss_mb())
     stats.seconds = time.monotonic() - started
     return stats
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import resource
 import sys
 from pathlib import Path
 
 from weasyprint import HTML
 
 from ledger.archive.fetcher import ArchiveFetcher
+from ledger.archive.memory import peak_rss_mb
 
 
 def render_file(spec: dict) -> dict:
@@ -29,11 +29,10 @@ def render_file(spec: dict) -> dict:
         for name in page.anchors:
             anchors.setdefault(name, index)
     document.write_pdf(spec["out"])
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "pages": pages,
         "anchors": anchors,
-        "peak_rss_mb": round(peak_kb / 1024, 1),
+        "peak_rss_mb": peak_rss_mb(),
         "refused": fetcher.refused,
     }
 

@@ -126,3 +126,28 @@
   window.addEventListener("afterprint", resizeAll);
   document.body.setAttribute("data-charts-ready", String(charts.length));
 })();
+
+// The trend from the daily snapshots (not printed: the print page keeps the six charts of the month).
+(function () {
+  "use strict";
+  var node = document.getElementById("cockpit-trend");
+  var el = document.getElementById("chart-trend");
+  if (!node || !el || typeof echarts === "undefined") { return; }
+  var t = JSON.parse(node.textContent);
+  if (!t.dates.length) { el.classList.add("wm-chart-empty"); el.textContent = "还没有快照（每晚生成）"; return; }
+  var chart = echarts.init(el);
+  chart.setOption({
+    animation: false,
+    toolbox: { right: 4, top: 0, feature: { saveAsImage: { title: "保存为 PNG", type: "png", name: "近一年趋势", pixelRatio: 2 } } },
+    tooltip: { trigger: "axis", renderMode: "richText" },
+    legend: { top: 0, left: "center" },
+    grid: { left: 40, right: 16, top: 30, bottom: 24 },
+    xAxis: { type: "category", data: t.dates },
+    yAxis: { type: "value", max: 100, name: "%" },
+    series: Object.keys(t.labels).map(function (key) {
+      return { name: t.labels[key], type: "line", data: t[key], connectNulls: true, showSymbol: t.dates.length < 40 };
+    })
+  });
+  window.addEventListener("resize", function () { chart.resize(); });
+  document.body.setAttribute("data-trend-ready", "1");
+})();

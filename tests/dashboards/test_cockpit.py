@@ -282,8 +282,9 @@ def test_cockpit_charts_have_tables_and_png_export(world, client):
     client.force_login(world.user("a_office"))
     body = client.get(reverse("dashboards:unit_cockpit", kwargs={"pk": world.unit_a.pk})).content.decode()
     charts = re.findall(r'id="(chart-[a-z]+)"', body)
-    assert len(charts) == 6
-    assert body.count("<details") == 6 and body.count('data-testid="table-') == 6
+    # Six charts of the month and the trend from the snapshots, each with its table.
+    assert len(charts) == 7
+    assert body.count("<details") == 7 and body.count('data-testid="table-') == 7
     assert 'id="cockpit-data"' in body and "dashboards_cockpit.js" in body
     # The bar of a department opens its late tasks: the task list URL with its filters.
     assert f"?lead={world.dept_a.pk}&amp;status=late" in body or f"?lead={world.dept_a.pk}&status=late" in body
@@ -315,3 +316,17 @@ def test_cockpit_entry_redirects_a_unit_leader_to_their_unit(world, client):
     client.force_login(world.user("city_leader"))
     body = client.get(reverse("dashboards:cockpit")).content.decode()
     assert world.unit_a.name in body and world.unit_b.name in body
+
+
+def test_trend_reads_the_units_own_snapshots(world, client):
+    """GIVEN snapshots of both units WHEN unit A's 驾驶舱 is opened THEN its trend has A's values only."""
+    from tests.factories import UnitSnapshotFactory
+
+    day = _today() - datetime.timedelta(days=1)
+    UnitSnapshotFactory(unit=world.unit_a, date=day, measures={"task_done_pct": 41.5})
+    UnitSnapshotFactory(unit=world.unit_b, date=day, measures={"task_done_pct": 77.5})
+    client.force_login(world.user("a_leader"))
+    body = client.get(reverse("dashboards:unit_cockpit", kwargs={"pk": world.unit_a.pk})).content.decode()
+    trend = re.search(r'<script id="cockpit-trend" type="application/json">(.*?)</script>', body).group(1)
+    assert "41.5" in trend and "77.5" not in trend
+    assert "41.5%" in body

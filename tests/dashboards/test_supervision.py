@@ -1,5 +1,5 @@
-"""督办: the office issues, the unit's 创建办 is told and answers, the office closes; an unanswered 督办 past its deadline
-escalates to the unit's 组长 once per deadline."""
+"""督办: the office issues, the unit's 创建办 is told and answers, the office closes; an unanswered 督办 past its
+deadline escalates to the unit's 组长 once per deadline."""
 
 from __future__ import annotations
 

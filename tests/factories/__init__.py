@@ -9,7 +9,7 @@ from .campaigns import (
     TaskFactory,
     UrgeFactory,
 )
-from .dashboards import SupervisionFactory, ThresholdFactory, UnitSnapshotFactory
+from .dashboards import BulletinFactory, SupervisionFactory, ThresholdFactory, UnitSnapshotFactory
 from .evaluation import (
     BonusClaimFactory,
     BonusItemFactory,
@@ -61,6 +61,7 @@ __all__ = [
     "BannerAliasFactory",
     "BonusClaimFactory",
     "BonusItemFactory",
+    "BulletinFactory",
     "CalendarDayFactory",
     "CampaignFactory",
     "CampaignSystemFactory",

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import factory
 
-from dashboards.models import Supervision, Threshold, UnitSnapshot
+from dashboards.models import Bulletin, Supervision, Threshold, UnitSnapshot
 from organizations.models import OrganizationKind
 
 from .organizations import OrganizationFactory
@@ -39,3 +39,15 @@ class SupervisionFactory(factory.django.DjangoModelFactory):
     measure = "tasks_overdue"
     request_text = "逾期任务较多，请说明原因并限期整改"
     deadline = factory.LazyFunction(lambda: datetime.date.today() + datetime.timedelta(days=7))  # noqa: DTZ011
+
+
+class BulletinFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Bulletin
+
+    office = factory.SubFactory(OrganizationFactory, kind=OrganizationKind.OFFICE)
+    month = factory.Sequence(lambda n: datetime.date(2025 - n // 12, 12 - n % 12, 1))
+    snapshot_date = factory.LazyAttribute(lambda b: b.month + datetime.timedelta(days=27))
+    sort = "task_done_pct"
+    rows = factory.LazyFunction(list)
+    notes = "本月各单位任务推进总体平稳"

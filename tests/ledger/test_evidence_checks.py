@@ -9,18 +9,21 @@ import datetime
 import itertools
 import json
 import threading
+import time
 from io import StringIO
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import route_by_purpose
-from ledger import evidence_checks, evidence_services, services
+from ledger import evidence_checks, evidence_selectors, evidence_services, services
 from ledger.models import EventStatus, OcrStatus, PhotoCheck, PhotoDuplicate, Slot
 from organizations.models import OrganizationKind, Role
+from tests.conftest import build_world
 from tests.factories import CampaignFactory, EventFactory, MembershipFactory, OrganizationFactory, UserFactory
 
 from .photo_samples import NOTO_CJK, banner_photo, jpeg_bytes, recycled_copy, scene
@@ -377,3 +380,37 @@ def test_names_and_dates_in_ocr_text():
     assert evidence_checks.find_name("某市生态环境局学雷锋", names) == ""
     found = evidence_checks.find_dates("2026年3月5日 ２０２６．３．６ 二〇二六年三月七日 2026年2月30日")
     assert found == [datetime.date(2026, 3, 5), datetime.date(2026, 3, 6), datetime.date(2026, 3, 7)]
+
+
+def test_finding_counts_per_unit_for_the_city_office(world, campaign_a, campaign_b, add_photo):
+    img = scene(113)
+    add_photo(_dossier(campaign_a, world.dept_a, "甲一"), "甲.jpg", jpeg_bytes(img, taken="2026:04:14 10:00:00"))
+    add_photo(_dossier(campaign_b, world.unit_b, "乙一"), "乙.jpg", jpeg_bytes(recycled_copy(img), quality=70))
+    city = evidence_selectors.finding_counts_by_unit(world.user("city_office"))
+    assert city == {
+        world.unit_a.pk: {"duplicates": 1, "time_mismatch": 1},
+        world.unit_b.pk: {"duplicates": 1, "time_mismatch": 0},
+    }
+    # unit A's own view: its time finding, and no trace of the cross-unit pair or of unit B
+    assert evidence_selectors.finding_counts_by_unit(world.user("a_office")) == {
+        world.unit_a.pk: {"duplicates": 0, "time_mismatch": 1}
+    }
+
+
+@pytest.mark.worker
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="REDIS_URL not set")
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_checks_the_photo_after_the_upload_commits(celery_worker):
+    world = build_world()
+    event = _dossier(CampaignFactory(unit=world.unit_a), world.dept_a, "真实 worker")
+    (row,) = services.evidence_add(
+        event=event,
+        slot=Slot.PHOTO,
+        uploads=[services.Upload("合影.jpg", jpeg_bytes(scene(114), taken="2026:04:14 10:00:00"))],
+        uploaded_by=None,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not PhotoCheck.objects.filter(evidence_file=row).exists():
+        time.sleep(0.2)
+    check = PhotoCheck.objects.get(evidence_file=row)
+    assert check.phash and check.time_mismatch and check.ocr_status == OcrStatus.DISABLED

@@ -117,3 +117,90 @@ CASES += [
         data=lambda w: {"close_note": "已整改到位"},
     ),
 ]
+
+
+def _snapshots(w) -> None:
+    from django.utils import timezone
+
+    from tests.factories import UnitSnapshotFactory
+
+    def build():
+        for unit in (w.unit_a, w.unit_b):
+            UnitSnapshotFactory(unit=unit, date=timezone.localdate(), measures={"task_done_pct": 60.0})
+        return True
+
+    w.once("snapshots", build)
+
+
+def _freeze_month(w) -> dict:
+    from django.utils import timezone
+
+    _snapshots(w)
+    return {"month": timezone.localdate().strftime("%Y-%m"), "notes": "本月通报", "sort": "task_done_pct"}
+
+
+def _draft(w):
+    from tests.factories import BulletinFactory
+
+    return BulletinFactory(office=w.city, rows=_rows(w))
+
+
+def _rows(w) -> list:
+    return [
+        {"unit_id": w.unit_a.pk, "unit_name": w.unit_a.name, "rank": 1, "reds": 0, "veto": False, "cells": []},
+        {"unit_id": w.unit_b.pk, "unit_name": w.unit_b.name, "rank": 2, "reds": 1, "veto": False, "cells": []},
+    ]
+
+
+def _published(w):
+    import datetime
+
+    from tests.factories import BulletinFactory
+
+    return w.once(
+        "bulletin_published",
+        lambda: BulletinFactory(office=w.city, month=datetime.date(2020, 1, 1), rows=_rows(w), status="published"),
+    )
+
+
+UNIT_READERS = (*A_UNIT_LEVEL, *B_UNIT_LEVEL)
+
+CASES += [
+    Case("dashboards:bulletin_list", outcomes(200)),
+    Case(
+        "dashboards:bulletin_create",
+        only(302, OFFICE_EDITORS) | {"city_leader": 403},
+        method="post",
+        data=_freeze_month,
+        label="this month, from the snapshots",
+    ),
+    Case("dashboards:bulletin_create", outcomes(405), label="GET is refused"),
+    Case(
+        "dashboards:bulletin_detail",
+        only(200, CITY),
+        kwargs=lambda w: {"pk": w.once("bulletin_draft", lambda: _draft(w)).pk},
+        label="a draft: the office only",
+    ),
+    Case(
+        "dashboards:bulletin_detail",
+        only(200, (*CITY, *UNIT_READERS)),
+        kwargs=lambda w: {"pk": _published(w).pk},
+        label="published: the units too",
+    ),
+    Case(
+        "dashboards:bulletin_publish",
+        only(302, OFFICE_EDITORS) | {"city_leader": 403},
+        method="post",
+        kwargs=lambda w: {"pk": _draft(w).pk},
+        data=lambda w: {"publish_ranking": "on"},
+    ),
+    Case(
+        "dashboards:bulletin_publish", outcomes(405), kwargs=lambda w: {"pk": _published(w).pk}, label="GET is refused"
+    ),
+    Case(
+        "dashboards:bulletin_export",
+        only(200, (*CITY, *UNIT_READERS)),
+        kwargs=lambda w: {"pk": _published(w).pk},
+        label="published",
+    ),
+]

@@ -41,9 +41,9 @@ class Command(BaseCommand):
                 raise CommandError("该组织不属于此创建活动的单位。")
         content = gather(campaign=campaign, year=opts["year"], unit=unit)
 
-        def progress(done: int, total: int, pages: int) -> None:
-            if not opts["json"]:
-                self.stderr.write(f"已排版 {done}/{total} 份档案，{pages} 页")
+        def progress(done: int, total: int, pages: int, peak_mb: float) -> None:
+            # stderr, so --json keeps stdout to the one JSON line
+            self.stderr.write(f"已排版 {done}/{total} 份档案，{pages} 页，排版进程峰值内存 {peak_mb:.0f} MB")
 
         try:
             stats = build_pdf(content, opts["output"], chunk_dossiers=max(1, opts["chunk"]), on_progress=progress)
