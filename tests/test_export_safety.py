@@ -328,6 +328,8 @@ NOT_DOWNLOADS = {
     "evaluation:template_doc": "the HTML page that explains the template",
     "ledger:file_download": "an uploaded evidence file, served as it was checked in (tests/ledger/)",
     "jobs:download": "serves the file a job wrote: the ledger_workbook / ledger_zip cases fetch through it",
+    "ledger:export_archive_pdf": "starts the archive PDF job (a PDF, not a workbook: tests/ledger/test_archive_pdf.py)",
+    "ledger:archive_download": "serves a built archive PDF (checked in tests/ledger/test_archive_pdf.py)",
 }
 
 

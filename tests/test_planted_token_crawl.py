@@ -39,6 +39,7 @@ from ledger.models import Slot
 from organizations.models import Membership, Organization
 from tests.conftest import build_world
 from tests.factories import (
+    ArchiveBuildFactory,
     BonusClaimFactory,
     BonusItemFactory,
     BulletinFactory,
@@ -173,8 +174,10 @@ def _side(w, side: str, shared: SimpleNamespace) -> SimpleNamespace:
         office=w.city, unit=unit, request_text="请说明逾期原因", answer_text="已整改", answer_links="/campaigns/"
     )
     supervision.tasks.add(task)
+    archive_build = ArchiveBuildFactory(campaign=campaign)
     return SimpleNamespace(
         supervision=supervision,
+        archive_build=archive_build,
         unit=unit,
         dept=dept,
         membership=Membership.objects.get(user=liaison),
@@ -417,6 +420,8 @@ def routes() -> dict[str, list[dict[str, str]]]:
         "ledger:export_archive": none,
         "ledger:settings": [{"campaign_pk": "campaign"}],
         "ledger:banner_aliases": [{"campaign_pk": "campaign"}],
+        "ledger:export_archive_pdf": none,
+        "ledger:archive_download": [{"pk": "archive_build"}],
         "evaluation:index": none,
         "evaluation:system_import": none,
         "evaluation:system_import_published": none,
