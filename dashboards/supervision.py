@@ -23,6 +23,7 @@ from campaigns.reminders import Due, RuleContext, leaders_by_campaign
 from notifications.services import notify
 from organizations.audit import audit_record
 from organizations.models import Membership, Organization, OrganizationKind, Role, User
+from organizations.query_params import strip_control
 from organizations.scoping import get_scope
 from volunteers.services import campaign_for
 
@@ -139,7 +140,7 @@ def supervision_issue(
         raise SupervisionError("只有文明办的管理员和创建办可以下发督办单。")
     if unit.kind != OrganizationKind.UNIT or not unit.path.startswith(office.path):
         raise SupervisionError("只能督办本文明办下属的单位。")
-    text = (request_text or "").strip()
+    text = strip_control(request_text or "").strip()
     if not text:
         raise SupervisionError("请填写督办要求。")
     if deadline < today:
@@ -174,7 +175,7 @@ def supervision_issue(
 
 
 def _clean_links(raw: str) -> str:
-    lines = [line.strip() for line in (raw or "").splitlines() if line.strip()]
+    lines = [line.strip() for line in strip_control(raw or "").splitlines() if line.strip()]
     if len(lines) > MAX_LINKS:
         raise SupervisionError(f"相关链接最多 {MAX_LINKS} 个。")
     for line in lines:
@@ -194,7 +195,7 @@ def supervision_answer(*, supervision: Supervision, text: str, links: str, actor
         raise SupervisionError("只有被督办单位的创建办或管理员可以答复。")
     if supervision.status == SupervisionStatus.CLOSED:
         raise SupervisionError("督办单已办结，不能再答复。")
-    body = (text or "").strip()
+    body = strip_control(text or "").strip()
     if not body:
         raise SupervisionError("请填写情况说明。")
     supervision.answer_text = body
@@ -226,7 +227,7 @@ def supervision_close(*, supervision: Supervision, note: str, actor: User) -> Su
     if supervision.status == SupervisionStatus.CLOSED:
         raise SupervisionError("督办单已办结。")
     supervision.status = SupervisionStatus.CLOSED
-    supervision.close_note = (note or "").strip()
+    supervision.close_note = strip_control(note or "").strip()
     supervision.closed_by = actor
     supervision.closed_at = timezone.now()
     supervision.save(update_fields=["status", "close_note", "closed_by", "closed_at"])

@@ -140,9 +140,16 @@ def _freeze_month(w) -> dict:
 
 
 def _draft(w):
+    """A fresh draft each call (publishing it is what the case tests), in a month the office has no 通报 for yet:
+    the fuzz test calls this builder many times in one world."""
+    import datetime
+
+    from dashboards.models import Bulletin
     from tests.factories import BulletinFactory
 
-    return BulletinFactory(office=w.city, rows=_rows(w))
+    used = set(Bulletin.objects.filter(office=w.city).values_list("month", flat=True))
+    month = next(m for n in range(1200) if (m := datetime.date(2025 - n // 12, 12 - n % 12, 1)) not in used)
+    return BulletinFactory(office=w.city, rows=_rows(w), month=month)
 
 
 def _rows(w) -> list:
