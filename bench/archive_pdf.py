@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/archive_pdf.py [--dossiers 400] [--year-dossiers 2000] [--skip-bare] [--skip-year]
 
-Builds a throw-away SQLite database and MEDIA_ROOT under /tmp/wenming-archive-bench/, with N archived dossiers of
+Builds a throw-away SQLite database and MEDIA_ROOT under /tmp/wenming-bench/archive_pdf/, with N archived dossiers of
 4 phone-sized JPEGs each (3264×2448, noise + gradient at quality 95: 3–5 MB). The source JPEGs (80 distinct ones)
-are generated once and cached in /tmp/wenming-archive-bench/src, so reruns are fast; every evidence row gets its own
+are generated once and cached in /tmp/wenming-bench/archive_pdf/src, so reruns are fast; every evidence row gets its own
 SHA-256, so every photo is downscaled (the archive's cache is keyed by SHA-256 and emptied before each timed run).
 
 Measures, for N dossiers: the archive build (pages/s, peak RSS of the parent and of every child) and, in the same
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE = Path("/tmp/wenming-archive-bench")
+BASE = Path("/tmp/wenming-bench/archive_pdf")  # not /tmp/wenming-archive-*: the build sweeps stale ones
 SRC = BASE / "src"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
@@ -152,6 +152,7 @@ def run_archive(campaign, year: int, out: Path, *, cold: bool = True) -> dict:
             "-o",
             str(out),
             "--json",
+            "--detail",
         ],
         stdout=subprocess.PIPE,
         stderr=(RUN / "progress.log").open("a"),  # one line per chunk: dossiers, pages, peak so far
@@ -191,8 +192,10 @@ def run_bare(campaign, year: int, out: Path) -> dict:
 
     content = archive_content.gather(campaign=campaign, year=year)
     chapters = []
-    for chunk in render.plan_chunks(content, chunk_dossiers=10**9):
-        render._prepare_pictures(chunk.dossiers)
+    for chunk in render.plan_chunks(content, chunk_dossiers=10**9, chunk_picture_bytes=1 << 62):
+        pictures = render._prepare_pictures(chunk.dossiers)
+        for _kind, _source, target in pictures.prepare:  # the archive run just made them all
+            assert Path(target).exists(), target
         chapters.extend(chunk.chapters)
     html = render_to_string(
         "ledger/archive/document.html",

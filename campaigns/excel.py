@@ -10,10 +10,11 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from import_export import fields, resources
 
-from organizations.models import Organization, OrganizationKind
+from organizations.models import Organization, OrganizationKind, User
 from organizations.services import organization_create
 from organizations.spreadsheets import dataset_workbook, table_workbook
 
@@ -41,14 +42,15 @@ class TaskResource(resources.ModelResource):
     title = fields.Field(column_name="具体任务")
     lead = fields.Field(column_name="牵头单位")
     coop = fields.Field(column_name="配合单位")
+    people = fields.Field(column_name="责任人")
     due = fields.Field(column_name="完成时限")
     state = fields.Field(column_name="完成情况")
     progress = fields.Field(column_name="进度")
 
     class Meta:
         model = Task
-        fields = ("number", "section", "title", "lead", "coop", "due", "state", "progress")
-        export_order = ("number", "section", "title", "lead", "coop", "due", "state", "progress")
+        fields = ("number", "section", "title", "lead", "coop", "people", "due", "state", "progress")
+        export_order = ("number", "section", "title", "lead", "coop", "people", "due", "state", "progress")
 
     def dehydrate_section(self, task: Task) -> str:
         return task.parent.title if task.parent_id else ""
@@ -62,6 +64,9 @@ class TaskResource(resources.ModelResource):
     def dehydrate_coop(self, task: Task) -> str:
         return _names(task.cooperating_units.all())
 
+    def dehydrate_people(self, task: Task) -> str:
+        return "、".join(p.display_name for p in task.responsible_people.all())
+
     def dehydrate_due(self, task: Task) -> str:
         return task.due_date.isoformat() if task.due_date else ""
 
@@ -72,12 +77,20 @@ class TaskResource(resources.ModelResource):
         return f"{task.progress}%"
 
 
-def export_tasks(campaign: Campaign) -> bytes:
+def export_tasks(campaign: Campaign, tasks: QuerySet[Task] | None = None) -> bytes:
+    """The 任务分解表 of the campaign's tasks (section headings appear as 创建内容, not as rows); `tasks` narrows
+    it to what the list on screen shows (its filters and sort)."""
+    qs = Task.objects.filter(campaign=campaign) if tasks is None else tasks.filter(campaign=campaign)
+    if tasks is None:
+        qs = qs.order_by("order")
     qs = (
-        Task.objects.filter(campaign=campaign, children__isnull=True)
+        qs.filter(children__isnull=True)
         .select_related("parent")
-        .prefetch_related("lead_units", "cooperating_units")
-        .order_by("order")
+        .prefetch_related(
+            "lead_units",
+            "cooperating_units",
+            Prefetch("responsible_people", queryset=User.objects.order_by("pk")),
+        )
     )
     dataset = TaskResource().export(queryset=qs)
     dataset.title = "任务分解表"

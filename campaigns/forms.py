@@ -66,8 +66,8 @@ class TaskForm(forms.ModelForm):
             "content": forms.Textarea(attrs={"rows": 4}),
             "due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "lead_units": forms.SelectMultiple(attrs={"size": 6}),
-            "cooperating_units": forms.SelectMultiple(attrs={"size": 6}),
+            "lead_units": forms.SelectMultiple(attrs={"size": 6, "data-searchable-select": ""}),
+            "cooperating_units": forms.SelectMultiple(attrs={"size": 6, "data-searchable-select": ""}),
             "responsible_people": forms.SelectMultiple(attrs={"size": 4}),
         }
 

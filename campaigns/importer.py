@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from organizations.field_ranges import date_problem, number_problem
+from organizations.history import records_actor
 from organizations.models import Organization, OrganizationKind
 from organizations.services import organization_create
 
@@ -129,6 +130,67 @@ def parse_checked(text: str, *, year: int | None = None) -> ParsedPlan:
     return plan
 
 
+def plan_payload(plan: ParsedPlan) -> dict:
+    """The payload the preview shows and the confirm imports: the parse, each task with the phase it falls in."""
+    payload = plan.to_payload()
+    assign_phases(payload)
+    return payload
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Phases: which phase the parser found does each task belong to
+
+# The phase in which "the work itself" happens (全面创建阶段, 集中实施阶段), where undated tasks of the task list go;
+# not the phases of preparation, mobilisation, self-inspection, rectification or acceptance.
+MAIN_PHASE_RE = re.compile(r"全面|集中|实施|推进|深化|落实|创建|攻坚")
+SIDE_PHASE_RE = re.compile(r"准备|动员|宣传|发动|部署|自查|自检|整改|迎检|验收|评估|总结|巩固|提高|申报")
+
+
+def _phase_key(name: str) -> str:
+    return re.sub(r"阶段$|^第[一二三四五六七八九十\d]+阶段[：:]?", "", (name or "").strip())
+
+
+def assign_phases(payload: dict) -> None:
+    """Give each node of the payload the index of its phase ("phase", None when none fits), in place.
+
+    By deadline: the phase whose dates hold the task's 完成时限 (of two, the one ending first). Else by section:
+    the phase named by the task's section heading ("四、自检自查" → 自检自查阶段), else its parent's phase, else —
+    for the plan's task list — the one main phase the plan names (全面创建阶段), if there is exactly one.
+    """
+    phases = payload.get("phases") or []
+    nodes = payload.get("nodes") or []
+    dated = []
+    for j, p in enumerate(phases):
+        start, end = _parse_date(p.get("start")), _parse_date(p.get("end"))
+        if start and end and end < start:
+            start, end = end, start
+        dated.append((j, start, end))
+    keys = [(j, _phase_key(p.get("name", ""))) for j, p in enumerate(phases)]
+    mains = [
+        j
+        for j, p in enumerate(phases)
+        if MAIN_PHASE_RE.search(p.get("name", "")) and not SIDE_PHASE_RE.search(p.get("name", ""))
+    ]
+    main = mains[0] if len(mains) == 1 else None
+    by_index: dict[int, int | None] = {}
+    for node in nodes:
+        phase = None
+        due = _parse_date(node.get("due"))
+        if due:
+            holding = [(end, j) for j, start, end in dated if start and end and start <= due <= end]
+            if holding:
+                phase = min(holding)[1]
+        if phase is None:
+            section = node.get("section") or ""
+            phase = next((j for j, key in keys if len(key) >= 2 and key in section), None)
+        if phase is None and node.get("parent") is not None:
+            phase = by_index.get(node["parent"])
+        if phase is None and due is None:
+            phase = main
+        node["phase"] = phase
+        by_index[node["index"]] = phase
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The payload: what the preview shows and the confirm imports, checked field by field
 
@@ -201,6 +263,12 @@ def payload_problems(payload: Any) -> list[str]:
         problem = _date_problem(node.get("due"), "完成时限")
         if problem:
             problems.append(f"{where}：{problem}")
+        phase = node.get("phase")
+        phase_count = len(payload.get("phases") or []) if isinstance(payload.get("phases"), list) else 0
+        if phase is not None and (
+            isinstance(phase, bool) or not isinstance(phase, int) or not 0 <= phase < phase_count
+        ):
+            problems.append(f"{where}的所属阶段无效")
     for key in ("phases", "leadership"):
         if not isinstance(payload.get(key) or [], list):
             problems.append("预览数据不完整")
@@ -399,6 +467,34 @@ def _parse_date(value: Any) -> datetime.date | None:
         return None
 
 
+def _resolve_tokens(
+    tokens: list[str], unit: Organization, allowed: dict[int, Organization], created: dict[str, Organization]
+) -> list[Organization]:
+    """Organisations for the preview's tokens: "org:<id>" of the unit's tree, "new:<name>" created under the unit."""
+    out: list[Organization] = []
+    for token in tokens:
+        kind, _, value = token.partition(":")
+        if kind == "org":
+            try:
+                org = allowed[int(value)]
+            except (KeyError, ValueError) as exc:
+                raise PlanImportError("所选单位不属于本单位的组织结构。") from exc
+        elif kind == "new" and value.strip():
+            name = value.strip()[:200]
+            org = created.get(name) or Organization.objects.filter(parent=unit, name=name).first()
+            if org is None:
+                org = organization_create(
+                    name=name, code=_new_org_code(unit, name), kind=OrganizationKind.DEPARTMENT, parent=unit
+                )
+                allowed[org.pk] = org
+            created[name] = org
+        else:
+            continue
+        if org not in out:
+            out.append(org)
+    return out
+
+
 ROLE_BY_LABEL = {
     "组长": LeadershipRole.LEADER,
     "副组长": LeadershipRole.DEPUTY,
@@ -408,6 +504,7 @@ ROLE_BY_LABEL = {
 }
 
 
+@records_actor("user")
 @transaction.atomic
 def plan_import_confirm(
     *,
@@ -449,28 +546,7 @@ def plan_import_confirm(
     created: dict[str, Organization] = {}
 
     def resolve(tokens: list[str]) -> list[Organization]:
-        out: list[Organization] = []
-        for token in tokens:
-            kind, _, value = token.partition(":")
-            if kind == "org":
-                try:
-                    org = allowed[int(value)]
-                except (KeyError, ValueError) as exc:
-                    raise PlanImportError("所选单位不属于本单位的组织结构。") from exc
-            elif kind == "new" and value.strip():
-                name = value.strip()[:200]
-                org = created.get(name) or Organization.objects.filter(parent=unit, name=name).first()
-                if org is None:
-                    org = organization_create(
-                        name=name, code=_new_org_code(unit, name), kind=OrganizationKind.DEPARTMENT, parent=unit
-                    )
-                    allowed[org.pk] = org
-                created[name] = org
-            else:
-                continue
-            if org not in out:
-                out.append(org)
-        return out
+        return _resolve_tokens(tokens, unit, allowed, created)
 
     year = start_year or payload.get("year") or timezone.localdate().year
     if campaign is None:
@@ -488,18 +564,19 @@ def plan_import_confirm(
         )
     elif campaign.unit_id != unit.pk:
         raise PlanImportError("所选创建活动不属于该单位。")
-    phases = []
-    for p in payload.get("phases") or []:
+    phases: list = []
+    phase_by_index: dict[int, Any] = {}
+    for j, p in enumerate(payload.get("phases") or []):
         if not (p.get("name") or "").strip():
             continue
         start, end = _parse_date(p.get("start")), _parse_date(p.get("end"))
         if start and end and end < start:
             start, end = end, start
-        phases.append(
-            services.phase_create(
-                campaign=campaign, name=p["name"].strip(), start=start, end=end, description=p.get("description", "")
-            )
+        phase = services.phase_create(
+            campaign=campaign, name=p["name"].strip(), start=start, end=end, description=p.get("description", "")
         )
+        phases.append(phase)
+        phase_by_index[j] = phase
     for m in payload.get("leadership") or []:
         role = ROLE_BY_LABEL.get(m.get("role", ""), m.get("role"))
         if role in LeadershipRole.values and (m.get("name") or "").strip():
@@ -522,7 +599,7 @@ def plan_import_confirm(
             content=node.get("content", ""),
             lead_units=resolve(lead_tokens),
             cooperating_units=resolve(coop_tokens),
-            phase=_phase_for(phases, _parse_date(node.get("due"))),
+            phase=_node_phase(node, phase_by_index, phases),
             due_date=_parse_date(node.get("due")),
             order=base_order + i,
             recurrence=node.get("recurrence") or "once",
@@ -534,6 +611,13 @@ def plan_import_confirm(
     return campaign
 
 
+def _node_phase(node: dict, phase_by_index: dict[int, Any], phases: list):
+    """The phase chosen on the preview ("phase": index into the payload's phases), else the one holding its deadline."""
+    if "phase" in node:
+        return phase_by_index.get(node["phase"]) if node["phase"] is not None else None
+    return _phase_for(phases, _parse_date(node.get("due")))
+
+
 def _phase_for(phases: list, due: datetime.date | None):
     if due is None:
         return None
@@ -541,3 +625,168 @@ def _phase_for(phases: list, due: datetime.date | None):
         if p.start and p.end and p.start <= due <= p.end:
             return p
     return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The same plan again: find the campaign it already made, and update that one
+
+
+def _text_key(text: str) -> str:
+    return re.sub(r"\s+", "", text or "")
+
+
+def matching_campaigns(unit: Organization, *, text: str, title: str = "", start_year: int | None = None) -> list:
+    """Campaigns of the unit whose plan text is this one (whitespace aside), or with the same title and first year."""
+    key = _text_key(text)
+    out = []
+    for c in Campaign.objects.filter(unit=unit).order_by("-start_year", "-pk"):
+        same_text = bool(key) and _text_key(c.plan_text) == key
+        same_title = bool(title) and c.title == title and (start_year is None or c.start_year == start_year)
+        if same_text or same_title:
+            out.append(c)
+    return out
+
+
+@dataclass
+class UpdateResult:
+    campaign: Campaign
+    updated: int = 0
+    created: int = 0
+    kept: int = 0  # tasks of the campaign the plan no longer lists: kept as they are
+
+
+@transaction.atomic
+def plan_import_update(
+    *,
+    campaign: Campaign,
+    payload: dict,
+    user: Any = None,
+    title: str = "",
+    level: str = "",
+    start_year: int | None = None,
+    end_year: int | None = None,
+    plan_text: str = "",
+    node_units: dict[int, tuple[list[str], list[str]]] | None = None,
+) -> UpdateResult:
+    """Bring an existing campaign in line with the plan, all or nothing, never losing what hangs on its tasks.
+
+    A task of the plan is matched to the campaign's task with the same number and title (else the same number, else
+    the same title) and changed in place, so its dossiers, criterion tags, progress reports, status and progress stay;
+    its 责任单位 and 责任人 stay too when it has any (the plan's units fill only tasks that have none). Tasks the plan
+    does not name are kept. Phases are matched by name (dates updated), leadership members by name and role.
+    """
+    check_payload(payload)
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    fields: dict[str, Any] = {"plan_text": plan_text or campaign.plan_text}
+    if title:
+        fields["title"] = title[:200]
+    if level:
+        if level not in CampaignLevel.values:
+            raise PlanImportError("创建级别无效。")
+        fields["level"] = level
+    if start_year:
+        fields["start_year"] = start_year
+        fields["end_year"] = max(end_year or start_year, start_year)
+    for key in ("guiding_idea", "goals"):
+        if payload.get(key):
+            fields[key] = payload[key]
+    services.campaign_update(campaign=campaign, **fields)
+
+    existing_phases = {p.name: p for p in campaign.phases.all()}
+    phase_by_index: dict[int, Any] = {}
+    for j, p in enumerate(payload.get("phases") or []):
+        name = (p.get("name") or "").strip()
+        if not name:
+            continue
+        start, end = _parse_date(p.get("start")), _parse_date(p.get("end"))
+        if start and end and end < start:
+            start, end = end, start
+        phase = existing_phases.get(name)
+        if phase is None:
+            phase = services.phase_create(
+                campaign=campaign, name=name, start=start, end=end, description=p.get("description", "")
+            )
+        else:
+            phase = services.phase_update(phase=phase, start=start, end=end, description=p.get("description", ""))
+        phase_by_index[j] = phase
+    present = {(m.name, m.role) for m in campaign.leadership.all()}
+    for m in payload.get("leadership") or []:
+        role = ROLE_BY_LABEL.get(m.get("role", ""), m.get("role"))
+        name = (m.get("name") or "").strip()
+        if role in LeadershipRole.values and name and (name, role) not in present:
+            services.leadership_member_create(campaign=campaign, name=name, role=role, duty=m.get("duty", ""))
+            present.add((name, role))
+
+    nodes = [n for n in payload.get("nodes") or [] if not n.get("skip")]
+    tasks = list(campaign.tasks.prefetch_related("lead_units", "cooperating_units").order_by("order", "pk"))
+    by_both = {(t.number, t.title): t for t in reversed(tasks)}
+    by_number = {t.number: t for t in reversed(tasks) if t.number}
+    by_title = {t.title: t for t in reversed(tasks)}
+    taken: set[int] = set()
+
+    def find(node: dict) -> Task | None:
+        number, title = node.get("number") or "", (node.get("title") or "").strip()
+        for task in (by_both.get((number, title)), by_number.get(number) if number else None, by_title.get(title)):
+            if task is not None and task.pk not in taken:
+                return task
+        return None
+
+    allowed = {o.pk: o for o in unit_organizations(campaign.unit)}
+    if node_units is None:
+        names = list(dict.fromkeys(n for node in nodes for n in (*node["lead_units"], *node["cooperating_units"])))
+        matches = match_unit_names(names, campaign.unit, list(allowed.values()))
+        node_units = {
+            node["index"]: (
+                default_tokens(node["lead_units"], matches),
+                default_tokens(node["cooperating_units"], matches),
+            )
+            for node in nodes
+        }
+    created_orgs: dict[str, Organization] = {}
+
+    def resolve(tokens: list[str]) -> list[Organization]:
+        return _resolve_tokens(tokens, campaign.unit, allowed, created_orgs)
+
+    result = UpdateResult(campaign=campaign)
+    base_order = (campaign.tasks.order_by("-order").values_list("order", flat=True).first() or 0) + 1
+    by_index: dict[int, Task] = {}
+    for i, node in enumerate(nodes):
+        lead_tokens, coop_tokens = node_units.get(node["index"], ([], []))
+        parent = by_index.get(node["parent"]) if node.get("parent") is not None else None
+        target_value = node.get("target_value")
+        values = {
+            "title": (node.get("title") or "").strip() or node.get("number") or "未命名任务",
+            "number": (node.get("number") or "")[:50],
+            "content": node.get("content", ""),
+            "phase": _node_phase(node, phase_by_index, list(phase_by_index.values())),
+            "due_date": _parse_date(node.get("due")),
+            "recurrence": node.get("recurrence") or "once",
+            "target_text": node.get("target_text") or "",
+            "target_value": Decimal(target_value) if target_value else None,
+            "target_unit": node.get("target_unit") or "",
+        }
+        task = find(node)
+        if task is None:
+            task = services.task_create(
+                campaign=campaign,
+                parent=parent,
+                lead_units=resolve(lead_tokens),
+                cooperating_units=resolve(coop_tokens),
+                order=base_order + i,
+                **values,
+            )
+            result.created += 1
+        else:
+            has_units = bool(task.lead_units.all() or task.cooperating_units.all())
+            services.task_update(
+                task=task,
+                parent=parent if parent is not None else task.parent,
+                lead_units=None if has_units else resolve(lead_tokens),
+                cooperating_units=None if has_units else resolve(coop_tokens),
+                **values,
+            )
+            result.updated += 1
+        taken.add(task.pk)
+        by_index[node["index"]] = task
+    result.kept = sum(1 for t in tasks if t.pk not in taken)
+    return result

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from organizations.history import TrackedHistory
 from organizations.models import Organization
 
 
@@ -22,6 +23,30 @@ class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     ACTIVE = "active", _("进行中")
     CLOSED = "closed", _("已结束")
+
+
+# What a campaign's status reads as today: an explicit 草稿 or 已结束 stands; 进行中 follows the years, so a 2020–2022
+# campaign reads 已结束 in 2026 and a 2027 one 未开始 (computed, nothing stored, so no nightly job can fall behind).
+UPCOMING = "upcoming"
+CURRENT_STATUS_LABELS = {
+    CampaignStatus.DRAFT: "草稿",
+    UPCOMING: "未开始",
+    CampaignStatus.ACTIVE: "进行中",
+    CampaignStatus.CLOSED: "已结束",
+}
+
+
+def current_status_q(value: str, *, year: int | None = None) -> models.Q:
+    """The campaigns whose status reads `value` (a key of CURRENT_STATUS_LABELS) in `year` (this year by default)."""
+    year = year or timezone.localdate().year
+    active = models.Q(status=CampaignStatus.ACTIVE)
+    if value == CampaignStatus.ACTIVE:
+        return active & models.Q(start_year__lte=year, end_year__gte=year)
+    if value == UPCOMING:
+        return active & models.Q(start_year__gt=year)
+    if value == CampaignStatus.CLOSED:
+        return models.Q(status=CampaignStatus.CLOSED) | (active & models.Q(end_year__lt=year))
+    return models.Q(status=value)
 
 
 class Campaign(models.Model):
@@ -42,6 +67,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = TrackedHistory(scope="unit", title="title")
+
     class Meta:
         verbose_name = _("创建活动")
         verbose_name_plural = _("创建活动")
@@ -55,6 +82,22 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def current_status(self) -> str:
+        """The status as it reads today (see CURRENT_STATUS_LABELS); `status` is what was set."""
+        if self.status != CampaignStatus.ACTIVE:
+            return self.status
+        year = timezone.localdate().year
+        if self.end_year < year:
+            return CampaignStatus.CLOSED
+        if self.start_year > year:
+            return UPCOMING
+        return CampaignStatus.ACTIVE
+
+    @property
+    def current_status_label(self) -> str:
+        return CURRENT_STATUS_LABELS.get(self.current_status, self.get_status_display())
+
 
 class Phase(models.Model):
     campaign = models.ForeignKey(Campaign, verbose_name=_("创建活动"), on_delete=models.CASCADE, related_name="phases")
@@ -63,6 +106,8 @@ class Phase(models.Model):
     end = models.DateField(_("结束日期"), null=True, blank=True)
     description = models.TextField(_("工作内容"), blank=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
+
+    history = TrackedHistory(scope="campaign__unit", title="name")
 
     class Meta:
         verbose_name = _("实施阶段")
@@ -95,6 +140,8 @@ class LeadershipMember(models.Model):
     role = models.CharField(_("领导小组职务"), max_length=20, choices=LeadershipRole.choices)
     duty = models.CharField(_("职责"), max_length=500, blank=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
+
+    history = TrackedHistory(scope="campaign__unit", title="name")
 
     class Meta:
         verbose_name = _("领导小组成员")
@@ -153,6 +200,8 @@ class Task(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = TrackedHistory(scope="campaign__unit", title="title")
+
     class Meta:
         verbose_name = _("任务")
         verbose_name_plural = _("任务")
@@ -183,6 +232,8 @@ class ProgressReport(models.Model):
     )
     reported_on = models.DateField(_("填报日期"), default=timezone.localdate)
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+
+    history = TrackedHistory(scope="organization", title="task")
 
     class Meta:
         verbose_name = _("进展报告")
@@ -240,6 +291,8 @@ class ReminderSettings(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL
     )
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    history = TrackedHistory(scope="campaign__unit", title="campaign")
 
     class Meta:
         verbose_name = _("提醒规则")

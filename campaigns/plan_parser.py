@@ -81,6 +81,7 @@ class ParsedTask:
     parent: int | None = None  # index into ParsedPlan.nodes
     children: list[int] = field(default_factory=list)
     index: int = 0
+    section: str = ""  # the heading of the top-level section the item stands in ("主要任务"), as written
 
     @property
     def is_heading(self) -> bool:
@@ -160,6 +161,7 @@ class ParsedPlan:
                     "target_unit": n.target_unit,
                     "parent": n.parent,
                     "is_heading": bool(n.children),
+                    "section": n.section,
                 }
                 for n in self.nodes
             ],
@@ -942,7 +944,7 @@ def parse_plan(text: str, *, year: int | None = None, default_year: int | None =
         kinds = ["tasks" if k == "other" else k for k in kinds]
     leadership_lines: list[str] = []
 
-    for (marker, _title, body), kind in zip(sections, kinds, strict=True):
+    for (marker, section_title, body), kind in zip(sections, kinds, strict=True):
         if kind == "guiding":
             plan.guiding_idea = "\n".join(body)
         elif kind == "goals":
@@ -951,12 +953,12 @@ def parse_plan(text: str, *, year: int | None = None, default_year: int | None =
             _parse_phases(plan, body)
             leadership_lines += body
         elif kind == "tasks":
-            _parse_tasks(plan, marker, body)
+            _parse_tasks(plan, marker, body, section=section_title)
         else:
             leadership_lines += body
             if _items_carry_units(plan, marker, body):
                 # "三、保障措施 一是…（责任单位：…）二是…": items with owners are tasks, whatever the heading says.
-                _parse_tasks(plan, marker, body)
+                _parse_tasks(plan, marker, body, section=section_title)
     # Phases may also be written outside a 实施步骤 section.
     if not plan.phases:
         for kind_lines in (s[2] for s in sections):
@@ -1017,7 +1019,7 @@ def _parse_phases(plan: ParsedPlan, body: list[str]) -> None:
             current.description = (current.description + "\n" + line).strip()
 
 
-def _parse_tasks(plan: ParsedPlan, section_marker: str, body: list[str]) -> None:
+def _parse_tasks(plan: ParsedPlan, section_marker: str, body: list[str], *, section: str = "") -> None:
     # Stack of (rank, node index); the section itself is the root (not a node).
     stack: list[tuple[float, int]] = []
     last: int | None = None
@@ -1040,6 +1042,7 @@ def _parse_tasks(plan: ParsedPlan, section_marker: str, body: list[str]) -> None
             rank=rank,
             parent=parent,
             index=len(plan.nodes),
+            section=section[:100],
         )
         if clause:
             _apply_responsibility(plan, node, clause)

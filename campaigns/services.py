@@ -116,6 +116,29 @@ def phase_create(
 
 
 @transaction.atomic
+def phase_update(
+    *,
+    phase: Phase,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    description: str | None = None,
+) -> Phase:
+    """New dates (and description, when given) for a phase, e.g. from a re-imported plan."""
+    if start and end and end < start:
+        raise CampaignError("阶段结束日期不能早于开始日期。")
+    problem = date_problem(start, "阶段开始日期") or date_problem(end, "阶段结束日期")
+    if problem:
+        raise CampaignError(problem)
+    phase.start, phase.end = start, end
+    fields = ["start", "end"]
+    if description is not None:
+        phase.description = description
+        fields.append("description")
+    phase.save(update_fields=fields)
+    return phase
+
+
+@transaction.atomic
 def leadership_member_create(
     *,
     campaign: Campaign,

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from organizations.models import Organization, OrganizationKind, Role
+from organizations.models import Organization, OrganizationKind, Role, User
 from organizations.query_params import clean_text, query_choice, query_id, query_int, query_year, strip_control
 from organizations.scoping import get_scope
 
@@ -29,7 +29,7 @@ from .forms import (
     TaskForm,
     campaign_formsets,
 )
-from .models import Campaign, CampaignStatus, ProgressReport, Task, TaskStatus
+from .models import CURRENT_STATUS_LABELS, Campaign, ProgressReport, Task, TaskStatus, current_status_q
 
 PAGE_SIZE = 50
 
@@ -85,9 +85,9 @@ def index(request: HttpRequest) -> HttpResponse:
     if year:
         qs = qs.filter(start_year__lte=year, end_year__gte=year)
     year = year or ""
-    status = query_choice(request.GET.get("status"), CampaignStatus.values)
+    status = query_choice(request.GET.get("status"), set(CURRENT_STATUS_LABELS))
     if status:
-        qs = qs.filter(status=status)
+        qs = qs.filter(current_status_q(status))
     sort = query_choice(request.GET.get("sort"), {"title", "unit", "year"})
     qs = qs.order_by({"title": "title", "unit": "unit__path", "year": "start_year"}.get(sort, "-start_year"), "pk")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -102,7 +102,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "querystring": _querystring(request),
             "can_create": bool(_office_units(request.user)),
-            "status_choices": Campaign._meta.get_field("status").choices,
+            "status_choices": list(CURRENT_STATUS_LABELS.items()),
         },
     )
 
@@ -236,6 +236,7 @@ def _task_queryset(campaign: Campaign):
         .prefetch_related(
             Prefetch("lead_units", queryset=Organization.objects.only("id", "name", "short_name")),
             Prefetch("cooperating_units", queryset=Organization.objects.only("id", "name", "short_name")),
+            Prefetch("responsible_people", queryset=User.objects.order_by("pk")),
         )
     )
 
@@ -285,10 +286,14 @@ def filter_tasks(qs, form: TaskFilterForm):
     return qs.order_by(*order), filtered or bool(sort)
 
 
+def _task_filter_form(request: HttpRequest, campaign: Campaign) -> TaskFilterForm:
+    orgs = Organization.objects.filter(path__startswith=campaign.unit.path).only("id", "name", "short_name", "path")
+    return TaskFilterForm(request.GET or None, orgs=orgs, phases=campaign.phases.all())
+
+
 def task_list(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _visible_campaign(request, pk)
-    orgs = Organization.objects.filter(path__startswith=campaign.unit.path).only("id", "name", "short_name", "path")
-    form = TaskFilterForm(request.GET or None, orgs=orgs, phases=campaign.phases.all())
+    form = _task_filter_form(request, campaign)
     qs, flat = filter_tasks(_task_queryset(campaign), form)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     # Depth of each row in the tree (one query over ids and parents).
@@ -484,10 +489,26 @@ def plan_import(request: HttpRequest) -> HttpResponse:
         except importer.PlanImportError as exc:
             form.add_error("file" if d.get("file") else "text", str(exc))
         else:
-            payload = plan.to_payload()
+            payload = importer.plan_payload(plan)
             context = _preview_context(form, d, payload, text)
+            # The same plan imported before: say so, and offer to update that campaign instead of a second one.
+            same = (
+                []
+                if d.get("campaign")
+                else importer.matching_campaigns(
+                    d["unit"],
+                    text=text,
+                    title=d.get("title") or payload.get("title") or "",
+                    start_year=d.get("start_year") or payload.get("year"),
+                )
+            )
+            if same:
+                context.update(
+                    title=same[0].title, level=same[0].level, start_year=same[0].start_year, end_year=same[0].end_year
+                )
+            context["same_campaigns"] = same
             context["preview_token"] = _remember_preview(
-                request, unit=d["unit"], campaign=d.get("campaign"), payload=payload, text=text
+                request, unit=d["unit"], campaign=d.get("campaign"), payload=payload, text=text, same=same
             )
             return render(request, "campaigns/plan_preview.html", context)
     return render(request, "campaigns/plan_import.html", {"form": form})
@@ -501,6 +522,7 @@ def _preview_context(form, d, payload, text) -> dict:
     new_names = [n for n, m in matches.items() if m.status == "unmatched"]
     options = [(f"org:{o.pk}", ("　" * max(o.depth - unit.depth, 0)) + o.name) for o in orgs]
     options += [(f"new:{n}", f"新建：{n}") for n in new_names]
+    phase_names = [(j, p["name"]) for j, p in enumerate(payload.get("phases") or [])]
     rows = []
     for node in payload["nodes"]:
         warn = [
@@ -518,6 +540,7 @@ def _preview_context(form, d, payload, text) -> dict:
                 "coop_options": [(v, label, v in coop) for v, label in options],
                 "warnings": warn,
                 "no_units": not node["is_heading"] and not node["lead_units"] and not node["cooperating_units"],
+                "phase_options": [(j, name, node.get("phase") == j) for j, name in phase_names],
             }
         )
     year = d.get("start_year") or payload.get("year") or timezone.localdate().year
@@ -556,10 +579,16 @@ PREVIEW_SESSION_KEY = "campaigns_plan_previews"
 PREVIEWS_KEPT = 3
 
 
-def _remember_preview(request: HttpRequest, *, unit, campaign, payload: dict, text: str) -> str:
+def _remember_preview(request: HttpRequest, *, unit, campaign, payload: dict, text: str, same=()) -> str:
     token = secrets.token_urlsafe(16)
     previews = dict(request.session.get(PREVIEW_SESSION_KEY) or {})
-    previews[token] = {"unit": unit.pk, "campaign": campaign.pk if campaign else None, "payload": payload, "text": text}
+    previews[token] = {
+        "unit": unit.pk,
+        "campaign": campaign.pk if campaign else None,
+        "payload": payload,
+        "text": text,
+        "same": [c.pk for c in same],
+    }
     for old in list(previews)[:-PREVIEWS_KEPT]:
         del previews[old]
     request.session[PREVIEW_SESSION_KEY] = previews
@@ -608,6 +637,9 @@ def plan_import_confirm(request: HttpRequest) -> HttpResponse:
         node["title"] = strip_control(post.get(f"n{i}-title", node["title"])).strip()[:500]
         node["due"] = post.get(f"n{i}-due", node.get("due") or "").strip() or None
         node["skip"] = post.get(f"n{i}-skip") == "on"
+        if f"n{i}-phase" in post:
+            raw_phase = post.get(f"n{i}-phase", "")
+            node["phase"] = int(raw_phase) if raw_phase.isdigit() else None
         node_units[i] = (post.getlist(f"n{i}-lead"), post.getlist(f"n{i}-coop"))
     for j, phase in enumerate(payload.get("phases") or []):
         phase["name"] = strip_control(post.get(f"p{j}-name", phase["name"])).strip()[:100]
@@ -630,6 +662,40 @@ def plan_import_confirm(request: HttpRequest) -> HttpResponse:
             messages.error(request, f"导入失败，未创建任何内容：{label}须在 2000–2100 年之间。")
             return redirect("campaigns:plan_import")
     start_year, end_year = years["start_year"], years["end_year"]
+    if campaign is None and post.get("mode") == "update":
+        target = query_id(post.get("target"))
+        if target not in (preview.get("same") or []):
+            messages.error(request, "要更新的创建活动无效，请重新导入方案。")
+            return redirect("campaigns:plan_import")
+        campaign = Campaign.objects.filter(unit=unit, pk=target).first()
+        if campaign is None:
+            messages.error(request, "要更新的创建活动已不存在，请重新导入方案。")
+            return redirect("campaigns:plan_import")
+    if campaign is not None:
+        # Into a campaign that exists: its tasks are updated in place (their dossiers and links stay), never doubled.
+        try:
+            result = importer.plan_import_update(
+                campaign=campaign,
+                payload=payload,
+                user=request.user,
+                title=strip_control(post.get("title", "")).strip(),
+                level=post.get("level") or "",
+                start_year=start_year,
+                end_year=end_year,
+                plan_text=preview.get("text", ""),
+                node_units=node_units,
+            )
+        except (importer.PlanImportError, services.CampaignError) as exc:
+            messages.error(request, f"更新失败，未做任何修改：{exc}")
+            return redirect("campaigns:plan_import")
+        _forget_preview(request, token)
+        kept = f"，保留方案中没有的任务 {result.kept} 条" if result.kept else ""
+        messages.success(
+            request,
+            f"已更新创建活动“{campaign.title}”：更新任务 {result.updated} 条，新增 {result.created} 条{kept}。"
+            "已有任务的档案、关联和进度均保留。",
+        )
+        return redirect("campaigns:tasks", pk=campaign.pk)
     try:
         campaign = importer.plan_import_confirm(
             unit=unit,
@@ -660,8 +726,14 @@ def plan_import_confirm(request: HttpRequest) -> HttpResponse:
 
 
 def task_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 任务分解表 as on screen: the task list's filters and sort (its query string) apply to the file too."""
     campaign = _visible_campaign(request, pk)
-    data = excel.export_tasks(campaign)
+    form = _task_filter_form(request, campaign)
+    if form.is_bound and not form.is_valid():
+        problems = "；".join(f"{form.fields[name].label}：{'、'.join(errs)}" for name, errs in form.errors.items())
+        return HttpResponse(f"筛选条件有误，未导出：{problems}", status=400, content_type="text/plain; charset=utf-8")
+    qs, _filtered = filter_tasks(Task.objects.filter(campaign=campaign), form)
+    data = excel.export_tasks(campaign, qs)
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = excel.content_disposition(f"{campaign.title}-任务分解表.xlsx")
     return response

@@ -31,6 +31,7 @@ urlpatterns = [
     path("volunteers/", include("volunteers.urls")),
     path("jobs/", include("jobs.urls")),
     path("notifications/", include("notifications.urls")),
+    path("history/", include("history.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import tempfile
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from ledger.archive.render import ArchiveBuildError, render_html_to_pdf
 from notifications.services import notify
 from organizations.audit import audit_record
 from organizations.models import Organization, OrganizationKind, User
@@ -166,3 +171,32 @@ def bulletin_workbook(user: object, bulletin: Bulletin) -> bytes:
         ]
         data.append([*([r["rank"]] if ranked else []), r["unit_name"], *cells, r["reds"]])
     return table_workbook(f"{bulletin.month:%Y年%m月}通报", headers, data)
+
+
+def bulletin_pdf_css_url() -> str:
+    return (Path(settings.BASE_DIR) / "static" / "css" / "bulletin-print.css").as_uri()
+
+
+def bulletin_pdf(user: object, bulletin: Bulletin) -> bytes:
+    """The 通报 as the user may see it (own row, or every row when the ranking is theirs to see), laid out as A4
+    landscape by the archive's renderer: a child process whose url_fetcher reads only the project's static files."""
+    rows, ranked = rows_for(user, bulletin)
+    html = render_to_string(
+        "dashboards/bulletin_pdf.html",
+        {
+            "item": bulletin,
+            "rows": rows,
+            "ranked": ranked,
+            "measures": MEASURES,
+            "sort_label": MEASURE_BY_KEY[bulletin.sort].label if bulletin.sort in MEASURE_BY_KEY else "",
+            "red_rows": [r for r in rows if r["reds"]] if ranked else [],
+            "css_url": bulletin_pdf_css_url(),
+        },
+    )
+    with tempfile.TemporaryDirectory(prefix="wenming-bulletin-") as tmp:
+        target = Path(tmp) / "bulletin.pdf"
+        try:
+            render_html_to_pdf(html, target)
+        except ArchiveBuildError as exc:
+            raise BulletinError("通报 PDF 生成失败，请稍后重试。") from exc
+        return target.read_bytes()

@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from organizations.models import Organization
 
@@ -77,10 +77,17 @@ def thresholds_for(office: Organization) -> dict[str, tuple[Decimal, Decimal]]:
     return {m.key: found.get(m.key, (m.green, m.red)) for m in MEASURES}
 
 
-def _rows_on(units, day: datetime.date | None) -> dict[int, dict]:
-    if day is None:
-        return {}
-    return dict(UnitSnapshot.objects.filter(unit__in=units, date=day).values_list("unit_id", "measures"))
+def _rows_on(units, latest: datetime.date | None, previous: datetime.date | None) -> tuple[dict, dict]:
+    """{unit: measures} on both days in one query (a missing day matches nothing, so the query count never changes)."""
+    now: dict[int, dict] = {}
+    before: dict[int, dict] = {}
+    rows = UnitSnapshot.objects.filter(Q(date=latest) | Q(date=previous), unit__in=units)
+    for unit_id, day, values in rows.values_list("unit_id", "date", "measures"):
+        if day == latest:
+            now[unit_id] = values
+        if day == previous:
+            before[unit_id] = values
+    return now, before
 
 
 def city_table(
@@ -97,12 +104,10 @@ def city_table(
     if as_of is not None:
         snapshots = snapshots.filter(date__lte=as_of)
     latest = snapshots.aggregate(d=Max("date"))["d"]
-    previous = None
-    if latest is not None:
-        previous = UnitSnapshot.objects.filter(
-            unit__in=units_qs, date__lte=latest - datetime.timedelta(days=MONTH_DAYS)
-        ).aggregate(d=Max("date"))["d"]
-    now, before = _rows_on(units_qs, latest), _rows_on(units_qs, previous)
+    # Asked even without a latest day (then about none), so the page runs the same queries with or without snapshots.
+    before_day = latest - datetime.timedelta(days=MONTH_DAYS) if latest else datetime.date.min
+    previous = UnitSnapshot.objects.filter(unit__in=units_qs, date__lte=before_day).aggregate(d=Max("date"))["d"]
+    now, before = _rows_on(units_qs, latest, previous)
     thresholds = thresholds_for(office)
     measure = MEASURE_BY_KEY.get(sort) or MEASURES[0]
     if descending is None:

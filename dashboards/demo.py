@@ -7,6 +7,8 @@ so the demo's overdue and due-soon tasks appear in the bell. Idempotent: the out
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils import timezone
 
 from campaigns.models import ReminderSettings
@@ -37,6 +39,9 @@ def seed(ctx: DemoContext) -> dict:
     from .services import snapshot_units
 
     snapshot_units()
+    # And the last day of last month: the city page shows a month's change, and last month's 月度通报 (the form's
+    # default month) can be compiled on first sign-in.
+    snapshot_units(day=timezone.localdate().replace(day=1) - datetime.timedelta(days=1))
     return {"reminder_settings": rows, "robots": robots, "reminders": [result.as_json()]}
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from organizations.history import TrackedHistory
 from organizations.models import Organization
 
 from .measures import MEASURE_CHOICES
@@ -47,6 +48,8 @@ class Threshold(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("修改人"), null=True, blank=True, on_delete=models.SET_NULL
     )
     updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    history = TrackedHistory(scope="office", title="measure")
 
     class Meta:
         verbose_name = _("动态管理阈值")
@@ -104,6 +107,8 @@ class Supervision(models.Model):
     )
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
 
+    history = TrackedHistory(scope="unit", title="unit")
+
     class Meta:
         verbose_name = _("督办单")
         verbose_name_plural = _("督办单")
@@ -149,6 +154,8 @@ class Bulletin(models.Model):
     )
     created_at = models.DateTimeField(_("编制时间"), auto_now=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    history = TrackedHistory(scope="office", title="month")
 
     class Meta:
         verbose_name = _("月度通报")

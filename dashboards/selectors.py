@@ -12,7 +12,9 @@ from campaigns.selectors import tasks_for_department
 from ledger.models import EventStatus
 from ledger.selectors import events_changeable_by
 from organizations.models import Membership, Organization, OrganizationKind, Role
-from organizations.scoping import get_scope, organizations_visible_to
+from organizations.scoping import get_scope, organizations_visible_to, unit_of
+
+from .measures import Cockpit, unit_cockpit
 
 
 @dataclass(frozen=True)
@@ -22,11 +24,32 @@ class Workbench:
     todo: dict[str, int] = field(default_factory=dict)
     can_review: bool = False
     can_write: bool = False
+    # A 领导's units: where each campaign stands (the 驾驶舱's numbers), and the offices whose units they compare.
+    progress: tuple[Cockpit, ...] = ()
+    leader_offices: tuple[Organization, ...] = ()
+
+
+def leader_progress(*, user: object) -> tuple[tuple[Cockpit, ...], tuple[Organization, ...]]:
+    """For each unit where the user is 领导, the 驾驶舱's measures of its current campaign; and the 文明办 nodes
+    where the user is 领导 (their units are compared on the city page, not listed one by one here)."""
+    units: dict[int, Organization] = {}
+    offices: list[Organization] = []
+    for m in get_scope(user).memberships:
+        if m.role != Role.LEADER:
+            continue
+        if m.organization.kind == OrganizationKind.OFFICE:
+            offices.append(m.organization)
+            continue
+        unit = unit_of(m.organization)
+        if unit is not None:
+            units.setdefault(unit.pk, unit)
+    return tuple(unit_cockpit(u) for u in units.values()), tuple(offices)
 
 
 def workbench_for(*, user: object) -> Workbench:
     """Who the user is, the size of their scope, and what waits for them (a fixed number of queries)."""
     scope = get_scope(user)
+    progress, leader_offices = leader_progress(user=user)
     rows = organizations_visible_to(user).values("kind").annotate(n=Count("pk")).order_by()
     counts = {kind.label: 0 for kind in OrganizationKind}
     for row in rows:
@@ -55,7 +78,13 @@ def workbench_for(*, user: object) -> Workbench:
         if not can_review:
             todo.pop("events_to_review")
     return Workbench(
-        memberships=scope.memberships, counts_by_kind=counts, todo=todo, can_review=can_review, can_write=can_write
+        memberships=scope.memberships,
+        counts_by_kind=counts,
+        todo=todo,
+        can_review=can_review,
+        can_write=can_write,
+        progress=progress,
+        leader_offices=leader_offices,
     )
 
 

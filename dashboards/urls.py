@@ -25,4 +25,5 @@ urlpatterns += [
     path("bulletins/<int:pk>/", views.bulletin_detail, name="bulletin_detail"),
     path("bulletins/<int:pk>/publish/", views.bulletin_publish, name="bulletin_publish"),
     path("bulletins/<int:pk>/export/", views.bulletin_export, name="bulletin_export"),
+    path("bulletins/<int:pk>/export.pdf", views.bulletin_pdf, name="bulletin_pdf"),
 ]

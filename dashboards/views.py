@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from campaigns.models import Task
+from ledger.evidence_selectors import finding_counts_by_unit, is_office_user
 
 from . import bulletins, measures, services, supervision
 from .charts import MONTHS, cockpit_charts
@@ -88,6 +89,8 @@ def city(request: HttpRequest) -> HttpResponse:
             "can_edit": can_edit_office(request.user, office),
             "can_issue": supervision.can_issue(request.user, office),
             "open_supervisions": supervision.open_supervisions_by_unit(office),
+            # 图片疑点 per unit (issue 15): for the office's eyes only, never ranked (photos are not an outcome).
+            "findings": finding_counts_by_unit(request.user) if is_office_user(request.user) else {},
         },
     )
 
@@ -333,5 +336,18 @@ def bulletin_export(request: HttpRequest, pk: int) -> HttpResponse:
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     filename = quote(f"{item.office.display_name}{item.month:%Y年%m月}通报.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return response
+
+
+def bulletin_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 通报 as PDF, with exactly the rows the reader may see (a unit: its own row unless the ranking is public)."""
+    item = bulletins.bulletin_for(request.user, pk)
+    try:
+        data = bulletins.bulletin_pdf(request.user, item)
+    except bulletins.BulletinError as exc:
+        return render(request, "dashboards/bulletin_error.html", {"error": str(exc)}, status=503)
+    response = HttpResponse(data, content_type="application/pdf")
+    filename = quote(f"{item.office.display_name}{item.month:%Y年%m月}通报.pdf")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     return response

@@ -5,12 +5,15 @@ text) imported through the ordinary importer, attached to the demo campaigns, tw
 from __future__ import annotations
 
 import datetime
+from collections import Counter, defaultdict
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from campaigns.models import Campaign
 from demo.context import DemoContext
+from ledger.models import Event, EventStatus, EvidenceFile
 
 from . import services
 from .models import (
@@ -61,6 +64,50 @@ def _score_kwargs(c: Criterion, n: int, round_no: int) -> dict:
     return {"points": str(points - 1 if weak and points >= 1 else points)}
 
 
+# Every SHORT_EVERY-th criterion is left one dossier short, so the coverage page shows what a 缺口 looks like.
+SHORT_EVERY = 6
+
+
+def _fits(c: Criterion, event: Event, files: Counter, since: datetime.date | None) -> bool:
+    """Whether a dossier counts for the criterion's structured rule (the rule evaluation.selectors checks)."""
+    if since and event.start_date < since:
+        return False
+    if c.rule_min_photos and files["photo"] < c.rule_min_photos:
+        return False
+    return all(files[slot] >= 1 for slot in c.rule_slots)
+
+
+def _tag_evidence(campaign: Campaign, criteria: list[Criterion]) -> None:
+    """Tag each criterion with dossiers of the campaign's own year that meet its rule, as an office would.
+
+    Dossiers of other years (the ledger demo also has last year's) never stand as evidence for this year's
+    criteria; tags an older demo left on them are removed. Deterministic, so a second run adds nothing.
+    """
+    year = campaign.start_year
+    pool = list(
+        campaign.events.filter(start_date__year=year).exclude(status=EventStatus.RETURNED).order_by("start_date", "pk")
+    )
+    if not pool:
+        return
+    files: dict[int, Counter] = defaultdict(Counter)
+    for event_id, slot in EvidenceFile.objects.filter(event__in=pool).values_list("event_id", "slot"):
+        files[event_id][slot] += 1
+    today = timezone.localdate()
+    for n, c in enumerate(criteria):
+        stale = c.events.filter(campaign=campaign).exclude(start_date__year=year)
+        if stale.exists():
+            c.events.remove(*stale)
+        since = today - datetime.timedelta(days=round(c.rule_period_months * 30.44)) if c.rule_period_months else None
+        fits = [e for e in pool if _fits(c, e, files[e.pk], since)]
+        if not fits:
+            continue
+        wanted = (c.rule_min_dossiers or 1) if c.has_rule else 1
+        if n % SHORT_EVERY == SHORT_EVERY - 1:
+            wanted -= 1
+        start = (n * 3) % len(fits)
+        c.events.add(*(fits[start:] + fits[:start])[:wanted])
+
+
 @transaction.atomic
 def _seed_campaign(ctx: DemoContext, code: str, campaign: Campaign, system: EvaluationSystem) -> None:
     services.campaign_system_adopt(campaign=campaign, system=system)
@@ -68,9 +115,7 @@ def _seed_campaign(ctx: DemoContext, code: str, campaign: Campaign, system: Eval
     tasks = list(campaign.tasks.filter(children__isnull=True).order_by("order")[: len(criteria)])
     for c, task in zip(criteria, tasks, strict=False):
         c.tasks.add(task)
-    events = list(campaign.events.order_by("start_date", "pk")[:12])
-    for n, event in enumerate(events):
-        criteria[n % len(criteria)].events.add(event)
+    _tag_evidence(campaign, criteria)
     user = ctx.users.get(f"{code}_office")
     year = campaign.start_year
     for round_no, name in enumerate(ROUNDS, start=1):

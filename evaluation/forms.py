@@ -143,10 +143,26 @@ class RectificationForm(_Bootstrap, forms.ModelForm):
         ).order_by("path")
         self.fields["proof_events"].queryset = Event.objects.filter(campaign=campaign).order_by("-start_date")
         self.fields["status"].choices = RectificationStatus.choices
+        self.fields["responsible_units"].widget.attrs["data-searchable-select"] = ""
         self.fields["proof_file"].widget.attrs["accept"] = ACCEPT_ATTR
         if not (self.instance.pk and self.instance.proof_file):
             del self.fields["proof_file_clear"]
         self._style()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("status") == RectificationStatus.CLOSED:
+            keeps_file = bool(self.instance.pk and self.instance.proof_file and not data.get("proof_file_clear"))
+            if not (data.get("verification_note") or "").strip():
+                self.add_error("verification_note", "销号须填写核验意见。")
+            if not (
+                data.get("proof_events")
+                or data.get("proof_file")
+                or keeps_file
+                or (data.get("proof_links") or "").strip()
+            ):
+                self.add_error("proof_links", "销号须提供佐证：选择佐证档案、上传佐证文件或填写佐证链接。")
+        return data
 
     def clean_proof_file(self) -> CheckedFile | None:
         """The uploaded proof, decided by its content (ledger.uploads); None when no file was chosen."""
@@ -174,3 +190,32 @@ class CriteriaTagForm(_Bootstrap, forms.Form):
         self.fields["criteria"].queryset = queryset
         self.fields["criteria"].label_from_instance = lambda c: f"{c.code} {c.text[:120]}"
         self._style()
+
+
+class BulkRectifyForm(_Bootstrap, forms.Form):
+    """转整改 of many lost points at once: one deadline for all, 责任单位 per criterion (prefilled from its tasks)."""
+
+    deadline = forms.DateField(
+        label="整改时限",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "请填写整改时限", "invalid": "日期格式不正确"},
+    )
+
+    def __init__(self, *args, campaign: Campaign, lines: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        refuse_implausible_dates(self, "deadline")
+        units = Organization.objects.filter(path__startswith=campaign.unit.path).order_by("path")
+        self._criteria = [line.criterion.pk for line in lines]
+        for line in lines:
+            self.fields[f"units-{line.criterion.pk}"] = forms.ModelMultipleChoiceField(
+                label=f"{line.criterion.code} 责任单位",
+                queryset=units,
+                required=False,
+                initial=[u.pk for u in line.units],
+                widget=forms.SelectMultiple(attrs={"size": 3, "data-searchable-select": ""}),
+                error_messages={"invalid_choice": "所选单位不属于本单位", "invalid_pk_value": "所选单位无效"},
+            )
+        self._style()
+
+    def units_by_criterion(self) -> dict[int, list[Organization]]:
+        return {pk: list(self.cleaned_data.get(f"units-{pk}") or []) for pk in self._criteria}

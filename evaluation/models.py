@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Task
 from ledger.models import Event
+from organizations.history import TrackedHistory
 from organizations.models import Organization
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
@@ -56,6 +57,8 @@ class EvaluationSystem(models.Model):
     )
     created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
 
+    history = TrackedHistory(scope=None, title="name")
+
     class Meta:
         verbose_name = _("测评体系")
         verbose_name_plural = _("测评体系")
@@ -80,6 +83,8 @@ class Item(models.Model):
     points = models.DecimalField(_("项目分值"), null=True, blank=True, **POINTS)
     order = models.PositiveIntegerField(_("排序"), default=0)
 
+    history = TrackedHistory(scope=None, title="name")
+
     class Meta:
         verbose_name = _("测评项目")
         verbose_name_plural = _("测评项目")
@@ -100,6 +105,8 @@ class Indicator(models.Model):
     points = models.DecimalField(_("指标分值"), null=True, blank=True, **POINTS)
     methods = models.CharField(_("测评方法"), max_length=200, blank=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
+
+    history = TrackedHistory(scope=None, title="name")
 
     class Meta:
         verbose_name = _("测评指标")
@@ -136,6 +143,8 @@ class Criterion(models.Model):
     tasks = models.ManyToManyField(Task, verbose_name=_("关联任务"), blank=True, related_name="criteria")
     events = models.ManyToManyField(Event, verbose_name=_("关联档案"), blank=True, related_name="criteria")
 
+    history = TrackedHistory(scope=None, title="code")
+
     class Meta:
         verbose_name = _("测评标准")
         verbose_name_plural = _("测评标准")
@@ -164,6 +173,8 @@ class NegativeListItem(models.Model):
     # The consequence in the system's own words ("撤销荣誉称号", "黄牌警告"), mapped to `consequence`.
     consequence_text = models.CharField(_("后果（原文）"), max_length=50, blank=True)
     order = models.PositiveIntegerField(_("排序"), default=0)
+
+    history = TrackedHistory(scope=None, title="code")
 
     class Meta:
         verbose_name = _("负面清单条目")
@@ -206,6 +217,8 @@ class BonusItem(models.Model):
     max_points = models.DecimalField(_("最高加分"), validators=[MinValueValidator(0)], **POINTS)
     order = models.PositiveIntegerField(_("排序"), default=0)
 
+    history = TrackedHistory(scope=None, title="code")
+
     class Meta:
         verbose_name = _("加分项目")
         verbose_name_plural = _("加分项目")
@@ -226,6 +239,8 @@ class CampaignSystem(models.Model):
         EvaluationSystem, verbose_name=_("测评体系"), on_delete=models.PROTECT, related_name="campaign_links"
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    history = TrackedHistory(scope="campaign__unit", title="system")
 
     class Meta:
         verbose_name = _("采用的测评体系")
@@ -253,6 +268,8 @@ class SelfAssessment(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.SET_NULL
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    history = TrackedHistory(scope="campaign__unit", title="name")
 
     class Meta:
         verbose_name = _("自检自查")
@@ -290,6 +307,8 @@ class Score(models.Model):
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = TrackedHistory(scope="assessment__campaign__unit", title="criterion")
+
     class Meta:
         verbose_name = _("自查评分")
         verbose_name_plural = _("自查评分")
@@ -308,6 +327,8 @@ class BonusClaim(models.Model):
     bonus_item = models.ForeignKey(BonusItem, verbose_name=_("加分项目"), on_delete=models.CASCADE, related_name="+")
     points = models.DecimalField(_("申报加分"), validators=[MinValueValidator(0)], **POINTS)
     note = models.TextField(_("说明"), blank=True)
+
+    history = TrackedHistory(scope="assessment__campaign__unit", title="bonus_item")
 
     class Meta:
         verbose_name = _("加分申报")
@@ -331,6 +352,8 @@ class NegativeDeclaration(models.Model):
     )
     occurred = models.BooleanField(_("是否发生"), default=False)
     note = models.TextField(_("说明"), blank=True)
+
+    history = TrackedHistory(scope="assessment__campaign__unit", title="item")
 
     class Meta:
         verbose_name = _("负面清单申报")
@@ -396,11 +419,21 @@ class RectificationItem(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = TrackedHistory(scope="campaign__unit", title="problem")
+
     class Meta:
         verbose_name = _("整改事项")
         verbose_name_plural = _("整改清单")
         ordering = ["campaign", "status", "deadline", "pk"]
         indexes = [models.Index(fields=["campaign", "status", "deadline"])]
+        constraints = [
+            # Lost points of a criterion become one entry per round, however often 转整改 is pressed.
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"],
+                condition=models.Q(assessment__isnull=False, criterion__isnull=False),
+                name="evaluation_rectification_once_per_round",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.problem[:40]

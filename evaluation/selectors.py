@@ -422,8 +422,14 @@ def assessment_sheet(assessment: SelfAssessment) -> Sheet:
     )
 
 
+def earlier_first(one: SelfAssessment, other: SelfAssessment) -> tuple[SelfAssessment, SelfAssessment]:
+    """The two rounds in time order (date, then creation), so a change always reads later minus earlier."""
+    return (one, other) if (one.date, one.pk) <= (other.date, other.pk) else (other, one)
+
+
 def compare_rounds(first: SelfAssessment, second: SelfAssessment) -> dict[str, Any]:
-    """Two rounds of one system side by side: per criterion both values and the change."""
+    """Two rounds of one system side by side: per criterion both values and the change (second minus first;
+    pass the rounds through `earlier_first` so that is later minus earlier)."""
     indicators = system_tree(first.system)
     a = dict(Score.objects.filter(assessment=first).values_list("criterion_id", "value"))
     b = dict(Score.objects.filter(assessment=second).values_list("criterion_id", "value"))
@@ -434,6 +440,104 @@ def compare_rounds(first: SelfAssessment, second: SelfAssessment) -> dict[str, A
             change = vb - va if va is not None and vb is not None else None
             rows.append({"indicator": ind, "criterion": c, "first": va, "second": vb, "change": change})
     return {"rows": rows, "first_totals": totals_for(first), "second_totals": totals_for(second)}
+
+
+def round_totals(rounds: list[SelfAssessment]) -> dict[int, scoring.Totals]:
+    """Totals of many rounds at once, for the round list (4 queries whatever the number of rounds)."""
+    if not rounds:
+        return {}
+    system_ids = {r.system_id for r in rounds}
+    round_ids = [r.pk for r in rounds]
+    criteria: dict[int, list[tuple[int, int, int, Decimal | None]]] = defaultdict(list)
+    for pk, system_id, indicator_id, item_id, points in Criterion.objects.filter(system_id__in=system_ids).values_list(
+        "pk", "system_id", "indicator_id", "indicator__item_id", "points"
+    ):
+        criteria[system_id].append((pk, indicator_id, item_id, points))
+    values: dict[int, dict[int, Decimal | None]] = defaultdict(dict)
+    for assessment_id, criterion_id, value in Score.objects.filter(assessment_id__in=round_ids).values_list(
+        "assessment_id", "criterion_id", "value"
+    ):
+        values[assessment_id][criterion_id] = value
+    claims: dict[int, list[tuple[Decimal, Decimal]]] = defaultdict(list)
+    for assessment_id, points, max_points in BonusClaim.objects.filter(assessment_id__in=round_ids).values_list(
+        "assessment_id", "points", "bonus_item__max_points"
+    ):
+        claims[assessment_id].append((points, max_points))
+    negatives: dict[int, list[scoring.NegativeOutcome]] = defaultdict(list)
+    for d in NegativeDeclaration.objects.filter(assessment_id__in=round_ids, occurred=True).select_related("item"):
+        negatives[d.assessment_id].append(
+            scoring.NegativeOutcome(d.item.code, d.item.text, d.item.consequence, d.item.deduct_points)
+        )
+    out = {}
+    for r in rounds:
+        lines = [
+            scoring.CriterionLine(item_id, indicator_id, points, values[r.pk].get(pk))
+            for pk, indicator_id, item_id, points in criteria[r.system_id]
+        ]
+        out[r.pk] = scoring.compute_totals(
+            lines, bonus_claims=claims[r.pk], bonus_cap=r.system.bonus_cap, negatives=negatives[r.pk]
+        )
+    return out
+
+
+def criterion_task_units(campaign: Campaign, criteria: list[Criterion]) -> dict[int, list[Any]]:
+    """Per criterion: the lead units of its linked tasks in this campaign, in task order (2 queries)."""
+    links = list(
+        Criterion.tasks.through.objects.filter(criterion_id__in=[c.pk for c in criteria], task__campaign=campaign)
+        .order_by("task__order", "task_id")
+        .values_list("criterion_id", "task_id")
+    )
+    leads: dict[int, list[Any]] = defaultdict(list)
+    for row in (
+        Task.lead_units.through.objects.filter(task_id__in={t for _, t in links})
+        .select_related("organization")
+        .order_by("organization__path")
+    ):
+        leads[row.task_id].append(row.organization)
+    out: dict[int, list[Any]] = defaultdict(list)
+    for criterion_id, task_id in links:
+        for org in leads[task_id]:
+            if org not in out[criterion_id]:
+                out[criterion_id].append(org)
+    return out
+
+
+@dataclass
+class LostLine:
+    criterion: Criterion
+    score: Score
+    lost: Decimal
+    listed: bool
+    units: list[Any]
+
+
+def lost_points(assessment: SelfAssessment, criterion_ids: list[int] | None = None) -> list[LostLine]:
+    """The round's criteria scored below full marks (optionally only `criterion_ids`), in the system's order,
+    each with its points lost, whether it is already on the 整改清单 and the units its tasks suggest."""
+    scores = (
+        Score.objects.filter(assessment=assessment, value__isnull=False, criterion__points__isnull=False)
+        .select_related("criterion", "criterion__indicator", "criterion__indicator__item")
+        .order_by("criterion__indicator__item__order", "criterion__indicator__order", "criterion__order")
+    )
+    if criterion_ids is not None:
+        scores = scores.filter(criterion_id__in=criterion_ids)
+    below = [s for s in scores if s.value < s.criterion.points]
+    listed = set(
+        RectificationItem.objects.filter(assessment=assessment, criterion__isnull=False).values_list(
+            "criterion_id", flat=True
+        )
+    )
+    units = criterion_task_units(assessment.campaign, [s.criterion for s in below])
+    return [
+        LostLine(
+            criterion=s.criterion,
+            score=s,
+            lost=scoring.quantize(s.criterion.points - s.value),
+            listed=s.criterion_id in listed,
+            units=units.get(s.criterion_id, []),
+        )
+        for s in below
+    ]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -449,7 +553,13 @@ RECTIFICATION_SORTS = {
 
 
 def rectification_list(
-    *, campaign: Campaign, status: str = "", overdue: bool = False, query: str = "", sort: str = "deadline"
+    *,
+    campaign: Campaign,
+    status: str = "",
+    overdue: bool = False,
+    query: str = "",
+    sort: str = "deadline",
+    round_id: int | None = None,
 ) -> QuerySet[RectificationItem]:
     qs = (
         RectificationItem.objects.filter(campaign=campaign)
@@ -458,6 +568,8 @@ def rectification_list(
     )
     if status in RectificationStatus.values:
         qs = qs.filter(status=status)
+    if round_id:
+        qs = qs.filter(assessment_id=round_id)
     if overdue:
         qs = qs.filter(
             status__in=[RectificationStatus.PENDING, RectificationStatus.IN_PROGRESS],

@@ -16,6 +16,7 @@ from ledger.services import delete_stored, store_checked
 from ledger.uploads import CheckedFile
 from organizations.audit import audit_record
 from organizations.field_ranges import date_problem, number_problem
+from organizations.history import bulk_create_tracked, bulk_update_tracked, records_actor
 from organizations.models import Organization
 
 from . import scoring
@@ -47,6 +48,7 @@ class EvaluationError(ValueError):
 # ----------------------------------------------------------------------------------------------
 # Systems
 # ----------------------------------------------------------------------------------------------
+@records_actor("user")
 @transaction.atomic
 def system_import(*, parsed: ParsedSystem, user: Any = None, filename: str = "") -> EvaluationSystem:
     """Save a parsed workbook as a new system, all or nothing. Refuses a parse result that has errors."""
@@ -66,61 +68,85 @@ def system_import(*, parsed: ParsedSystem, user: Any = None, filename: str = "")
         imported_by=user if getattr(user, "is_authenticated", False) else None,
         **{f"grade_{k.lower()}": v for k, v in grades.items()},
     )
-    items = Item.objects.bulk_create(
-        Item(system=system, code=i.code, name=i.name, points=i.points, order=i.order) for i in parsed.items
+    items = bulk_create_tracked(
+        Item,
+        [Item(system=system, code=i.code, name=i.name, points=i.points, order=i.order) for i in parsed.items],
+        actor=user,
+        reason="导入测评体系",
     )
     item_ids = {i.code: i.pk for i in items}
-    indicators = Indicator.objects.bulk_create(
-        Indicator(
-            system=system,
-            item_id=item_ids[i.item_code],
-            code=i.code,
-            name=i.name,
-            points=i.points,
-            methods=i.methods,
-            order=i.order,
-        )
-        for i in parsed.indicators
+    indicators = bulk_create_tracked(
+        Indicator,
+        [
+            Indicator(
+                system=system,
+                item_id=item_ids[i.item_code],
+                code=i.code,
+                name=i.name,
+                points=i.points,
+                methods=i.methods,
+                order=i.order,
+            )
+            for i in parsed.indicators
+        ],
+        actor=user,
+        reason="导入测评体系",
     )
     indicator_ids = {i.code: i.pk for i in indicators}
-    Criterion.objects.bulk_create(
-        Criterion(
-            system=system,
-            indicator_id=indicator_ids[c.indicator_code],
-            code=c.code,
-            text=c.text,
-            points=c.points,
-            style=c.style,
-            methods=c.methods,
-            evidence_text=c.evidence_text,
-            rule_min_dossiers=c.rule_min_dossiers,
-            rule_min_photos=c.rule_min_photos,
-            rule_slots=c.rule_slots,
-            rule_period_months=c.rule_period_months,
-            order=c.order,
-        )
-        for c in parsed.criteria
+    bulk_create_tracked(
+        Criterion,
+        [
+            Criterion(
+                system=system,
+                indicator_id=indicator_ids[c.indicator_code],
+                code=c.code,
+                text=c.text,
+                points=c.points,
+                style=c.style,
+                methods=c.methods,
+                evidence_text=c.evidence_text,
+                rule_min_dossiers=c.rule_min_dossiers,
+                rule_min_photos=c.rule_min_photos,
+                rule_slots=c.rule_slots,
+                rule_period_months=c.rule_period_months,
+                order=c.order,
+            )
+            for c in parsed.criteria
+        ],
+        actor=user,
+        reason="导入测评体系",
     )
-    NegativeListItem.objects.bulk_create(
-        NegativeListItem(
-            system=system,
-            code=n.code,
-            text=n.text,
-            consequence=n.consequence,
-            deduct_points=n.deduct_points,
-            window_months=n.window_months,
-            order=n.order,
-        )
-        for n in parsed.negatives
+    bulk_create_tracked(
+        NegativeListItem,
+        [
+            NegativeListItem(
+                system=system,
+                code=n.code,
+                text=n.text,
+                consequence=n.consequence,
+                deduct_points=n.deduct_points,
+                window_months=n.window_months,
+                order=n.order,
+            )
+            for n in parsed.negatives
+        ],
+        actor=user,
+        reason="导入测评体系",
     )
-    BonusItem.objects.bulk_create(
-        BonusItem(system=system, code=b.code, text=b.text, max_points=b.max_points, order=b.order)
-        for b in parsed.bonuses
+    bulk_create_tracked(
+        BonusItem,
+        [
+            BonusItem(system=system, code=b.code, text=b.text, max_points=b.max_points, order=b.order)
+            for b in parsed.bonuses
+        ],
+        actor=user,
+        reason="导入测评体系",
     )
     audit_record(actor=user, action="create", obj=system, details={"filename": filename, **parsed.counts()})
     return system
 
 
+@records_actor("user")
 @transaction.atomic
 def system_import_published(
     *,
@@ -143,11 +169,11 @@ def system_import_published(
         extra = result.criteria_extra.get(c.code, {})
         c.scoring_rule = extra.get("scoring_rule", "")
         c.responsible_text = extra.get("department", "")[:200]
-    Criterion.objects.bulk_update(criteria, ["scoring_rule", "responsible_text"])
+    bulk_update_tracked(Criterion, criteria, ["scoring_rule", "responsible_text"], actor=user, reason="导入测评体系")
     negatives = list(NegativeListItem.objects.filter(system=system))
     for n in negatives:
         n.consequence_text = result.negatives_extra.get(n.code, "")[:50]
-    NegativeListItem.objects.bulk_update(negatives, ["consequence_text"])
+    bulk_update_tracked(NegativeListItem, negatives, ["consequence_text"], actor=user, reason="导入测评体系")
     ColumnMapping.objects.update_or_create(
         signature=signature,
         defaults={
@@ -350,6 +376,33 @@ RECTIFICATION_FIELDS = (
 )
 
 
+CLOSE_NEEDS = "销号须填写核验意见，并提供佐证（佐证档案、佐证文件或佐证链接）。"
+
+
+def closing_problem(*, status: str, verification_note: str, has_events: bool, has_file: bool, proof_links: str) -> str:
+    """Why an entry cannot be 已销号 with these values ("" when it can): a 核验意见 and at least one proof."""
+    if status != RectificationStatus.CLOSED:
+        return ""
+    if not (verification_note or "").strip():
+        return CLOSE_NEEDS
+    if not (has_events or has_file or (proof_links or "").strip()):
+        return CLOSE_NEEDS
+    return ""
+
+
+def _check_closing(item: RectificationItem) -> None:
+    """Checked after the links are set, so whatever path changed the entry, 已销号 always carries its proof."""
+    problem = closing_problem(
+        status=item.status,
+        verification_note=item.verification_note,
+        has_events=item.proof_events.exists(),
+        has_file=bool(item.proof_file),
+        proof_links=item.proof_links,
+    )
+    if problem:
+        raise EvaluationError(problem)
+
+
 def _check_rectification_values(fields: dict[str, Any]) -> None:
     """整改时限 within 2000–2100 and 失分 within its field, whatever path the values came by."""
     deadline = fields.get("deadline")
@@ -391,6 +444,7 @@ def rectification_create(
                 _store_proof(item, proof, written)
             item.save()
             _set_rectification_links(item, responsible_units, proof_events)
+            _check_closing(item)
             audit_record(actor=user, action="create", obj=item, organization=campaign.unit)
     except OSError:
         delete_stored(written)
@@ -430,32 +484,108 @@ def _set_rectification_links(item: RectificationItem, units: Iterable[Organizati
     item.proof_events.set(events)
 
 
+DEFAULT_RECTIFICATION_DAYS = 30
+
+
+def rectification_default_deadline(campaign: Campaign, *, today: datetime.date | None = None) -> datetime.date:
+    """The 整改时限 offered for lost points: the end of the campaign's 整改 phase when it is at least a week ahead,
+    else 30 days from today."""
+    today = today or timezone.localdate()
+    phase = (
+        campaign.phases.filter(name__contains="整改", end__gte=today + datetime.timedelta(days=7))
+        .order_by("end")
+        .first()
+    )
+    return phase.end if phase is not None else today + datetime.timedelta(days=DEFAULT_RECTIFICATION_DAYS)
+
+
+def _lost_problem(criterion: Criterion, score: Score, lost: Decimal) -> str:
+    problem = f"{criterion.code} {criterion.text}：失{scoring.format_points(lost)}分"
+    if score.comment:
+        problem += f"（{score.comment}）"
+    return problem
+
+
 @transaction.atomic
 def rectification_from_score(
     *, assessment: SelfAssessment, criterion: Criterion, user: Any = None
 ) -> RectificationItem:
-    """One click from a criterion scored below full: prefilled with the points lost and the scorer's comment."""
+    """One click from a criterion scored below full: prefilled with the points lost, the scorer's comment, the
+    round, the lead units of the criterion's linked tasks and the default deadline."""
     score = Score.objects.filter(assessment=assessment, criterion=criterion).first()
     if score is None or score.value is None or criterion.points is None:
         raise EvaluationError("该标准尚未评分，不能生成整改事项")
     lost = scoring.quantize(criterion.points - score.value)
     if lost <= 0:
         raise EvaluationError("该标准已得满分，无需整改")
-    existing = RectificationItem.objects.filter(assessment=assessment, criterion=criterion).first()
-    if existing is not None:
-        return existing
-    problem = f"{criterion.code} {criterion.text}：失{scoring.format_points(lost)}分"
-    if score.comment:
-        problem += f"（{score.comment}）"
-    return rectification_create(
-        campaign=assessment.campaign,
-        problem=problem,
-        user=user,
-        assessment=assessment,
-        criterion=criterion,
-        points_lost=lost,
-        status=RectificationStatus.PENDING,
+    created = rectifications_from_round(assessment=assessment, criteria=[criterion], user=user)
+    if created:
+        return created[0]
+    return RectificationItem.objects.get(assessment=assessment, criterion=criterion)
+
+
+@transaction.atomic
+def rectifications_from_round(
+    *,
+    assessment: SelfAssessment,
+    criteria: Iterable[Criterion],
+    user: Any = None,
+    deadline: datetime.date | None = None,
+    units: Mapping[int, Iterable[Organization]] | None = None,
+) -> list[RectificationItem]:
+    """Turn the lost points of `criteria` in this round into 整改清单 entries, one per criterion and round.
+
+    Criteria at full marks, unscored, without points or already listed for this round are skipped, so doing it
+    twice (or two people at once: the round row is locked first) creates nothing new. Each entry carries the
+    round, the points lost, the scorer's comment, the 责任单位 given in `units` (criterion id → organisations;
+    by default the lead units of the criterion's tasks in this campaign) and `deadline` (by default
+    `rectification_default_deadline`). Returns the entries created.
+    """
+    from .selectors import criterion_task_units
+
+    SelfAssessment.objects.select_for_update().filter(pk=assessment.pk).first()
+    wanted = {c.pk: c for c in criteria if c.system_id == assessment.system_id}
+    if not wanted:
+        return []
+    scores = {
+        s.criterion_id: s
+        for s in Score.objects.filter(assessment=assessment, criterion_id__in=wanted, value__isnull=False)
+    }
+    listed = set(
+        RectificationItem.objects.filter(assessment=assessment, criterion_id__in=wanted).values_list(
+            "criterion_id", flat=True
+        )
     )
+    todo = []
+    for pk, c in wanted.items():
+        score = scores.get(pk)
+        if pk in listed or score is None or c.points is None:
+            continue
+        lost = scoring.quantize(c.points - score.value)
+        if lost > 0:
+            todo.append((c, score, lost))
+    if not todo:
+        return []
+    campaign = assessment.campaign
+    if units is None:
+        units = criterion_task_units(campaign, [c for c, _, _ in todo])
+    deadline = deadline or rectification_default_deadline(campaign)
+    created = []
+    for c, score, lost in sorted(todo, key=lambda t: t[0].order):
+        created.append(
+            rectification_create(
+                campaign=campaign,
+                problem=_lost_problem(c, score, lost),
+                user=user,
+                responsible_units=list(units.get(c.pk, ())),
+                assessment=assessment,
+                criterion=c,
+                points_lost=lost,
+                deadline=deadline,
+                status=RectificationStatus.PENDING,
+            )
+        )
+    return created
 
 
 @transaction.atomic
@@ -502,6 +632,7 @@ def rectification_update(
                     responsible_units if responsible_units is not None else item.responsible_units.all(),
                     proof_events if proof_events is not None else item.proof_events.all(),
                 )
+            _check_closing(item)
             audit_record(actor=user, action="update", obj=item, organization=item.campaign.unit, details=details)
     except OSError:
         delete_stored(written)

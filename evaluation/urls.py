@@ -30,6 +30,7 @@ urlpatterns = [
     path("rounds/<int:pk>/", views.round_detail, name="round_detail"),
     path("rounds/<int:pk>/criteria/<int:criterion_pk>/", views.score_save, name="score_save"),
     path("rounds/<int:pk>/criteria/<int:criterion_pk>/rectify/", views.rectify_from_score, name="rectify_from_score"),
+    path("rounds/<int:pk>/rectify/", views.round_rectify, name="round_rectify"),
     path("rounds/<int:pk>/bonus/", views.bonus_save, name="bonus_save"),
     path("rounds/<int:pk>/negative/", views.negative_save, name="negative_save"),
     path("rounds/<int:pk>/lock/", views.round_lock, name="round_lock"),

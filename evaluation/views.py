@@ -24,7 +24,15 @@ from ledger.serving import stored_file_response
 from organizations.query_params import clean_text, query_id, strip_control
 
 from . import exports, selectors, services
-from .forms import AdoptForm, CriteriaTagForm, ImportForm, PublishedImportForm, RectificationForm, RoundForm
+from .forms import (
+    AdoptForm,
+    BulkRectifyForm,
+    CriteriaTagForm,
+    ImportForm,
+    PublishedImportForm,
+    RectificationForm,
+    RoundForm,
+)
 from .models import (
     BonusItem,
     Criterion,
@@ -283,7 +291,10 @@ def _campaign(request: HttpRequest, campaign_pk: int, *, change: bool = False):
 
 def campaign_overview(request: HttpRequest, campaign_pk: int) -> HttpResponse:
     campaign = _campaign(request, campaign_pk)
-    rounds = SelfAssessment.objects.filter(campaign=campaign).select_related("system").order_by("-date", "-pk")
+    rounds = list(SelfAssessment.objects.filter(campaign=campaign).select_related("system").order_by("-date", "-pk"))
+    totals = selectors.round_totals(rounds)
+    for r in rounds:
+        r.totals = totals[r.pk]
     systems = selectors.campaign_systems(campaign)
     return render(
         request,
@@ -342,6 +353,14 @@ def coverage(request: HttpRequest, campaign_pk: int, system_pk: int) -> HttpResp
     indicators = selectors.system_tree(system)
     criteria = [c for ind in indicators for c in ind.criteria.all()]
     cov = selectors.coverage_for(campaign, criteria)
+    # One material, reported once: a dossier tagged to several criteria counts under each of them.
+    shared: dict[int, int] = {}
+    for v in cov.values():
+        for e in v.events:
+            shared[e.pk] = shared.get(e.pk, 0) + 1
+    for v in cov.values():
+        for e in v.events:
+            e.criteria_count = shared[e.pk]
     only_gaps = request.GET.get("gaps") == "1"
     groups: list = []
     gap_count = 0
@@ -373,6 +392,7 @@ def coverage(request: HttpRequest, campaign_pk: int, system_pk: int) -> HttpResp
             "gap_count": gap_count,
             "criterion_count": len(criteria),
             "only_gaps": only_gaps,
+            "shared_dossiers": sum(1 for n in shared.values() if n > 1),
         },
     )
 
@@ -449,6 +469,9 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": sheet.totals,
             "others": others,
             "can_change": selectors.can_change_campaign(request.user, assessment.campaign) and not assessment.is_locked,
+            # 转整改 stays open after 定稿: a locked round is exactly the one whose lost points get rectified.
+            "can_rectify": selectors.can_change_campaign(request.user, assessment.campaign),
+            "lost_count": sum(1 for rows in sheet.rows_by_indicator.values() for r in rows if r.below_full),
         },
     )
 
@@ -481,6 +504,7 @@ def _row_response(request, assessment: SelfAssessment, criterion_pk: int, *, err
             "error": error,
             "form_values": form_values or {},
             "can_change": not assessment.is_locked,
+            "can_rectify": True,  # only reached after the change check
         },
     )
 
@@ -589,18 +613,76 @@ def round_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def round_compare(request: HttpRequest, pk: int) -> HttpResponse:
-    first = _round(request, pk)
+    """Two rounds side by side, always earlier then later, the change later minus earlier, whichever round the
+    page was opened from."""
+    opened = _round(request, pk)
     candidates = (
         selectors.assessments_visible_to(request.user)
-        .filter(campaign=first.campaign, system=first.system)
-        .exclude(pk=first.pk)
+        .filter(campaign=opened.campaign, system=opened.system)
+        .exclude(pk=opened.pk)
+        .order_by("-date", "-pk")
     )
     other_pk = query_id(request.GET.get("other"))
-    second = candidates.filter(pk=other_pk).first() if other_pk else candidates.order_by("-date").first()
-    context = {"a": first, "b": second, "candidates": candidates.order_by("-date")}
-    if second is not None:
+    other = candidates.filter(pk=other_pk).first() if other_pk else candidates.first()
+    context = {"opened": opened, "a": opened, "b": None, "other": other, "candidates": candidates}
+    if other is not None:
+        first, second = selectors.earlier_first(opened, other)
+        context.update(a=first, b=second)
         context.update(selectors.compare_rounds(first, second))
+        context["total_change"] = context["second_totals"].final - context["first_totals"].final
     return render(request, "evaluation/round_compare.html", context)
+
+
+def round_rectify(request: HttpRequest, pk: int) -> HttpResponse:
+    """转整改 for many rows at once: GET shows what will be created (all lost points, or the ticked criteria)
+    with the 责任单位 from the criteria's tasks and a default deadline; POST 确认 creates them (never twice)."""
+    assessment = _round(request, pk, change=True)
+    campaign = assessment.campaign
+    data = request.POST if request.method == "POST" else request.GET
+    ids = [i for i in (query_id(x) for x in data.getlist("criteria")) if i]
+    scope_all = data.get("scope") == "all"
+    lines = selectors.lost_points(assessment, None if scope_all else ids)
+    if not scope_all and not ids:
+        messages.error(request, "请先勾选要转整改的标准，或点“全部失分项转整改”。")
+        return redirect("evaluation:round_detail", pk=assessment.pk)
+    new_lines = [line for line in lines if not line.listed]
+    form = BulkRectifyForm(
+        request.POST or None,
+        campaign=campaign,
+        lines=new_lines,
+        initial={"deadline": services.rectification_default_deadline(campaign)},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.rectifications_from_round(
+                assessment=assessment,
+                criteria=[line.criterion for line in new_lines],
+                user=request.user,
+                deadline=form.cleaned_data["deadline"],
+                units=form.units_by_criterion(),
+            )
+        except services.EvaluationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if created:
+                messages.success(request, f"已生成 {len(created)} 条整改事项，请补充整改措施与责任人。")
+            else:
+                messages.info(request, "所选失分项均已列入整改清单，没有新增。")
+            list_url = reverse("evaluation:rectification_list", args=[campaign.pk])
+            return redirect(f"{list_url}?{urlencode({'round': assessment.pk})}")
+    return render(
+        request,
+        "evaluation/round_rectify.html",
+        {
+            "a": assessment,
+            "campaign": campaign,
+            "form": form,
+            "rows": [(line, form[f"units-{line.criterion.pk}"]) for line in new_lines],
+            "listed": [line for line in lines if line.listed],
+            "scope_all": scope_all,
+            "ids": ids,
+        },
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -612,6 +694,7 @@ def _rectification_filters(request: HttpRequest) -> dict:
         "overdue": request.GET.get("overdue") == "1",
         "query": clean_text(request.GET.get("q")),
         "sort": request.GET.get("sort", "deadline"),
+        "round_id": query_id(request.GET.get("round")),
     }
 
 
@@ -626,6 +709,7 @@ def rectification_list(request: HttpRequest, campaign_pk: int) -> HttpResponse:
             "overdue": "1" if filters["overdue"] else "",
             "q": filters["query"],
             "sort": filters["sort"],
+            "round": filters["round_id"] or "",
         }
     )
     return render(
@@ -635,6 +719,7 @@ def rectification_list(request: HttpRequest, campaign_pk: int) -> HttpResponse:
             "campaign": campaign,
             "page": page,
             "filters": filters,
+            "rounds": SelfAssessment.objects.filter(campaign=campaign).order_by("-date", "-pk"),
             "statuses": RectificationStatus.choices,
             "querystring": querystring,
             "can_change": selectors.can_change_campaign(request.user, campaign),

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from organizations.history import acting_as
 from organizations.models import Organization, User
 
 from .context import HeartbeatThread, JobContext, JobError, JobStopped
@@ -191,7 +192,9 @@ def job_run(*, job_id: int, heartbeat_thread: bool = True) -> str:
         beat.start()
     try:
         try:
-            result = kind.handler(ctx)
+            # Whatever a job writes is recorded in the history as written by whoever started it.
+            with acting_as(job.started_by):
+                result = kind.handler(ctx)
         finally:
             if beat is not None:
                 beat.stop()

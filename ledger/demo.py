@@ -40,10 +40,10 @@ PLACES = ["单位会议室", "人民广场", "解放路与人民路交叉口", "
 RETURN_REASON = "活动图片看不出时间和地点，请补充带横幅的现场照片后重新提交。"
 
 
-def _jpeg(seed: int) -> bytes:
+def _jpeg(seed: int, size: tuple[int, int] = (160, 120)) -> bytes:
     from PIL import Image, ImageDraw
 
-    img = Image.new("RGB", (160, 120), ((seed * 37) % 200 + 30, (seed * 91) % 200 + 30, (seed * 53) % 200 + 30))
+    img = Image.new("RGB", size, ((seed * 37) % 200 + 30, (seed * 91) % 200 + 30, (seed * 53) % 200 + 30))
     draw = ImageDraw.Draw(img)
     draw.rectangle((10 + seed % 40, 20, 90 + seed % 40, 80), outline=(255, 255, 255), width=3)
     out = io.BytesIO()
@@ -148,7 +148,21 @@ def _seed_event(ctx: DemoContext, code: str, campaign: Campaign, i: int, orgs: l
             uploads=[services.Upload("活动总结.pdf", _pdf(f"Summary {code} {i}"))],
             uploaded_by=liaison,
         )
+        if i % 3 != 0:  # most activities kept their sign-in sheet
+            services.evidence_add(
+                event=event,
+                slot=Slot.SIGNIN,
+                uploads=[services.Upload("签到表.pdf", _pdf(f"Sign-in {code} {i}"))],
+                uploaded_by=liaison,
+            )
         if i % 4 == 0:
+            # The report with its screenshot: that file is what an inspector sees of the coverage.
+            (screenshot,) = services.evidence_add(
+                event=event,
+                slot=Slot.MEDIA,
+                uploads=[services.Upload("报道截图.jpg", _jpeg(i, size=(240, 135)))],
+                uploaded_by=liaison,
+            )
             services.media_report_add(
                 event=event,
                 actor=liaison,
@@ -156,6 +170,7 @@ def _seed_event(ctx: DemoContext, code: str, campaign: Campaign, i: int, orgs: l
                 date=start + datetime.timedelta(days=2),
                 title=f"{org.name}开展{base}",
                 url="https://example.com/news/demo",
+                screenshot=screenshot,
             )
     # History as it would have happened: evidence arrived a few days after the activity (45 days for 补录).
     arrived = start + datetime.timedelta(days=45 if kind == 2 else 2 + i % 5)

@@ -35,6 +35,7 @@ OCR_OK = "ok"
 OCR_DISABLED = "disabled"
 OCR_TIMEOUT = "timeout"
 OCR_FAILED = "failed"
+_EXIT_NOT_LOADABLE = 3  # the OCR child's exit status when the package cannot be imported
 
 
 # ------------------------------------------------------------------------------
@@ -46,14 +47,18 @@ class Hashes:
     dhash: str
 
 
-def open_image(data: bytes, *, max_side: int | None = None) -> Image.Image:
-    """The photo upright (EXIF orientation applied), in RGB; a JPEG is decoded at a reduced scale when only
-    `max_side` pixels are needed (4000×3000 phone photos decode in a fraction of the time)."""
+HASH_DECODE_SIDE = 128  # the hashes read 32×32 and 9×8 pixels: a JPEG decoded at 1/8 scale is plenty
+
+
+def open_image(data: bytes, *, max_side: int | None = None, mode: str = "RGB") -> Image.Image:
+    """The photo upright (EXIF orientation applied), in `mode` ("RGB" or "L"); a JPEG is decoded at a reduced
+    scale (libjpeg's DCT scaling, 1/2 to 1/8) when only `max_side` pixels are needed, and in "L" straight to
+    its luma plane, so a 4000×3000 phone photo costs its entropy decoding and little else."""
     img = Image.open(io.BytesIO(data))
     if max_side and img.format == "JPEG":
-        img.draft("RGB", (max_side, max_side))
+        img.draft(mode, (max_side, max_side))
     img = ImageOps.exif_transpose(img)
-    return img.convert("RGB")
+    return img.convert(mode)
 
 
 def image_hashes(img: Image.Image) -> Hashes:
@@ -61,13 +66,33 @@ def image_hashes(img: Image.Image) -> Hashes:
     import imagehash
 
     small = img.convert("L")
-    small.thumbnail((256, 256))  # the hashes read 32×32 and 9×8 pixels; shrinking once first keeps them fast
+    small.thumbnail((256, 256))  # shrinking once first keeps both hashes fast on a large decoded image
     return Hashes(phash=str(imagehash.phash(small)), dhash=str(imagehash.dhash(small)))
 
 
 def photo_hashes(data: bytes) -> Hashes:
-    """The hashes straight from the file's bytes (decoded small)."""
-    return image_hashes(open_image(data, max_side=256))
+    """The hashes straight from the file's bytes (a JPEG decoded small and grey)."""
+    return image_hashes(open_image(data, max_side=HASH_DECODE_SIDE, mode="L"))
+
+
+def _hash_file(path: str) -> Hashes | None:
+    try:
+        return photo_hashes(Path(path).read_bytes())
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def hash_files(paths: Sequence[str | os.PathLike], *, workers: int = 2) -> list[Hashes | None]:
+    """The hashes of many image files (None for one that cannot be read), `workers` at a time. Threads are
+    enough: Pillow releases the GIL while it decodes, which is most of the work, so two cores hash about
+    twice as many photos, without starting processes or copying image bytes between them."""
+    names = [os.fspath(p) for p in paths]
+    if workers <= 1 or len(names) < 2:
+        return [_hash_file(p) for p in names]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(_hash_file, names))
 
 
 def hamming(a: str, b: str) -> int:
@@ -245,7 +270,8 @@ def run_ocr(img: Image.Image, *, timeout: float, max_side: int = 1280, threads: 
         return OcrResult(status=OCR_DISABLED, note="OCR 未启用（未安装 rapidocr-onnxruntime）")
     png = downscale_for_ocr(img, max_side)
     started = time.monotonic()
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": str(PROJECT_ROOT)}
+    path = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "PYTHONPATH": path}
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "ledger.evidence_checks", "--threads", str(threads)],
@@ -260,17 +286,25 @@ def run_ocr(img: Image.Image, *, timeout: float, max_side: int = 1280, threads: 
         seconds = time.monotonic() - started
         return OcrResult(status=OCR_TIMEOUT, seconds=seconds, note=f"文字识别超过 {timeout:g} 秒，已跳过")
     seconds = time.monotonic() - started
+    tail = (proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""])[0]
+    if proc.returncode == _EXIT_NOT_LOADABLE:
+        # Installed but unusable, e.g. opencv without libgl1 in a slim image: the same as not installed.
+        return OcrResult(status=OCR_DISABLED, note=f"OCR 未启用（rapidocr-onnxruntime 无法加载：{tail[:120]}）")
     if proc.returncode != 0:
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        return OcrResult(status=OCR_FAILED, seconds=seconds, note=f"文字识别失败：{tail[0][:150]}")
+        return OcrResult(status=OCR_FAILED, seconds=seconds, note=f"文字识别失败：{tail[:150]}")
     payload = json.loads(proc.stdout.decode("utf-8") or "{}")
     lines = [(str(t), float(s)) for t, s in payload.get("lines", [])]
     return OcrResult(status=OCR_OK, text="\n".join(t for t, _ in lines), seconds=seconds, lines=lines)
 
 
 def _ocr_child(threads: int) -> int:
-    """Child process: PNG on stdin, {"lines": [[text, score], ...]} on stdout."""
-    from rapidocr_onnxruntime import RapidOCR
+    """Child process: PNG on stdin, {"lines": [[text, score], ...]} on stdout; exit 3 when the package
+    cannot be imported (missing, or a shared library it needs is missing)."""
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except (ImportError, OSError) as exc:
+        sys.stderr.write(f"{type(exc).__name__}: {exc}\n")
+        return _EXIT_NOT_LOADABLE
 
     engine = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
     result, _elapsed = engine(sys.stdin.buffer.read())  # PNG bytes: the engine converts them to BGR itself

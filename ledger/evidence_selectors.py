@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from organizations.models import OrganizationKind
 from organizations.scoping import get_scope, scope_filter
@@ -160,13 +160,18 @@ def finding_counts_by_unit(user: object) -> dict[int, dict[str, int]]:
     """Per unit in the user's scope: photos 疑似重复 (pairs the user may be told about) and 拍摄时间不符, for the
     city office's 动态管理. {unit_id: {"duplicates": n, "time_mismatch": m}}."""
     checks = scope_filter(PhotoCheck.objects.all(), user, "evidence_file__event__organization")
+    pairs = PhotoDuplicate.objects.filter(same_unit=True)
+    if is_office_user(user):
+        # Across units only when both photos lie in the office's scope: a district office is not told that one
+        # of its units' photos also sits in a unit outside its district.
+        cross = scope_filter(PhotoDuplicate.objects.filter(same_unit=False), user, "first__event__organization")
+        cross = scope_filter(cross, user, "second__event__organization")
+        pairs = PhotoDuplicate.objects.filter(Q(same_unit=True) | Q(pk__in=cross.values("pk")))
+    # Counted in the database (two grouped queries, one row per unit), so the city page costs the same at any size;
+    # IN (not EXISTS per photo): each pair list is hashed once.
+    flagged = Q(evidence_file_id__in=pairs.values("first_id")) | Q(evidence_file_id__in=pairs.values("second_id"))
     out: dict[int, dict[str, int]] = {}
-    for unit_id in checks.filter(time_mismatch=True).values_list("unit_id", flat=True):
-        out.setdefault(unit_id, {"duplicates": 0, "time_mismatch": 0})["time_mismatch"] += 1
-    pairs = PhotoDuplicate.objects.all() if is_office_user(user) else PhotoDuplicate.objects.filter(same_unit=True)
-    flagged = set()
-    for first, second in pairs.values_list("first_id", "second_id"):
-        flagged.update((first, second))
-    for unit_id in checks.filter(evidence_file_id__in=flagged).values_list("unit_id", flat=True):
-        out.setdefault(unit_id, {"duplicates": 0, "time_mismatch": 0})["duplicates"] += 1
+    for key, found in (("time_mismatch", checks.filter(time_mismatch=True)), ("duplicates", checks.filter(flagged))):
+        for unit_id, n in found.values("unit_id").annotate(n=Count("pk")).order_by().values_list("unit_id", "n"):
+            out.setdefault(unit_id, {"duplicates": 0, "time_mismatch": 0})[key] = n
     return out

@@ -18,6 +18,7 @@ from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
 from campaigns.models import Campaign
+from organizations.history import bulk_create_tracked
 from organizations.models import Organization, OrganizationKind
 from organizations.scoping import unit_of
 
@@ -99,11 +100,10 @@ def _read_photo(evidence: EvidenceFile, *, ocr: bool) -> _Read:
             data = fh.read()
         with Image.open(io.BytesIO(data)) as raw:
             camera = checks.camera_model(raw)
-        small = checks.open_image(data, max_side=256)
+        hashes = checks.photo_hashes(data)
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError, SyntaxError):
         log.warning("evidence %s: image could not be read for checks", evidence.pk)
         return _Read(None, "", checks.OcrResult(status=checks.OCR_FAILED, note="图片无法读取，未检查"))
-    hashes = checks.image_hashes(small)
     if not ocr_enabled():
         return _Read(hashes, camera, checks.OcrResult(status=checks.OCR_DISABLED, note="OCR 未启用"))
     if not ocr:  # a rescan without OCR keeps what an earlier run read
@@ -221,7 +221,10 @@ def banner_aliases_set(*, unit: Organization, aliases: Iterable[str], actor: obj
         raise ValueError("文明办不设横幅别名。")
     clean = list(dict.fromkeys(a.strip()[:100] for a in aliases if a and a.strip()))
     BannerAlias.objects.filter(organization=unit).exclude(alias__in=clean).delete()
-    BannerAlias.objects.bulk_create([BannerAlias(organization=unit, alias=a) for a in clean], ignore_conflicts=True)
+    # Only the new names are inserted, so that each gets one history row (ignore_conflicts would hide which).
+    existing = set(BannerAlias.objects.filter(organization=unit, alias__in=clean).values_list("alias", flat=True))
+    new = [BannerAlias(organization=unit, alias=a) for a in clean if a not in existing]
+    bulk_create_tracked(BannerAlias, new, actor=actor, reason="设置横幅别名")
     log.info("banner aliases of %s set by %s: %d", unit.pk, getattr(actor, "pk", None), len(clean))
     _rematch_banners(unit)
     return clean

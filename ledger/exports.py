@@ -39,8 +39,23 @@ CATALOGUE_HEADERS = [
 CATALOGUE_WIDTHS = [18, 14, 40, 20, 10, 16, 8, 8, 8, 8, 8, 6, 26, 6, 8]
 
 
-def events_for_year(events: QuerySet[Event], *, campaign: Campaign, year: int) -> QuerySet[Event]:
-    return events.filter(campaign=campaign, start_date__year=year)
+# What goes to the inspectors: submitted and archived dossiers. Drafts and returned ones only on request, marked.
+FINISHED_STATUSES = (EventStatus.SUBMITTED, EventStatus.ARCHIVED)
+UNFINISHED_MARK = {EventStatus.DRAFT: "【草稿】", EventStatus.RETURNED: "【退回】"}
+
+
+def events_for_year(
+    events: QuerySet[Event], *, campaign: Campaign, year: int, include_unfinished: bool = False
+) -> QuerySet[Event]:
+    """The year's dossiers of the campaign among `events`; without `include_unfinished`, only submitted and
+    archived ones (a draft or a returned dossier is not part of the 台账 the inspectors read)."""
+    events = events.filter(campaign=campaign, start_date__year=year)
+    return events if include_unfinished else events.filter(status__in=FINISHED_STATUSES)
+
+
+def unfinished_mark(status: str) -> str:
+    """The mark 【草稿】 or 【退回】 before the 档号 or folder of a dossier exported on request; empty otherwise."""
+    return UNFINISHED_MARK.get(status, "")
 
 
 def _slot_counts(event_ids_qs: QuerySet) -> dict[int, dict[str, int]]:
@@ -74,13 +89,21 @@ def _task_numbers(event_ids_qs: QuerySet) -> dict[int, list[str]]:
     return out
 
 
-def write_workbook(target: str | IO[bytes], *, campaign: Campaign, year: int, events: QuerySet[Event]) -> int:
+def write_workbook(
+    target: str | IO[bytes],
+    *,
+    campaign: Campaign,
+    year: int,
+    events: QuerySet[Event],
+    include_unfinished: bool = False,
+) -> int:
     """Write the annual 台账 workbook of `events` (already scoped to the reader) to `target`.
 
     Returns the number of dossier rows on 台账目录. Rows are written in order with constant_memory,
-    so memory stays flat whatever the size of the year.
+    so memory stays flat whatever the size of the year. Drafts and returned dossiers are left out unless
+    `include_unfinished`; then their 档号 cell says 【草稿】/【退回】.
     """
-    events = events_for_year(events, campaign=campaign, year=year)
+    events = events_for_year(events, campaign=campaign, year=year, include_unfinished=include_unfinished)
     ids = events.values("pk")
     cfg = ledger_settings_for(campaign)
     counts = _slot_counts(ids)
@@ -144,7 +167,7 @@ def write_workbook(target: str | IO[bytes], *, campaign: Campaign, year: int, ev
         if verdict is None:
             result = completeness_from_counts(requirements[category], c)
             verdict = verdicts[key] = safe_text("齐全" if result.complete else "缺：" + "、".join(result.missing))
-        ws.write_string(row, 0, safe_text(number or "未编号"), text)
+        ws.write_string(row, 0, safe_text(unfinished_mark(status) + (number or "未编号")), text)
         ws.write_datetime(row, 1, datetime.datetime.combine(start, datetime.time()), date)
         ws.write_string(row, 2, safe_text(title), text)
         ws.write_string(row, 3, safe_text(org_name), text)
@@ -257,7 +280,7 @@ def archive_layout(events: QuerySet[Event]) -> Iterator[tuple[Event, str, list[t
         .order_by("start_date", "archive_number", "pk")
     )
     for event in qs.iterator(chunk_size=200):
-        number = event.archive_number or f"未编号{event.pk}"
+        number = unfinished_mark(event.status) + (event.archive_number or f"未编号{event.pk}")
         folder = (
             f"{event.start_date.year}年/{path_part(categories.get(event.category, event.category))}/"
             f"{path_part(number)}-{path_part(event.title)}"
@@ -283,13 +306,15 @@ def write_archive(
     year: int,
     events: QuerySet[Event],
     on_dossier: Callable[[int], None] | None = None,
+    include_unfinished: bool = False,
 ) -> int:
     """Write the ZIP of a year: the workbook at the top, every dossier's files, index.html and SHA256SUMS.
 
     Returns the number of evidence files written. Files are copied in chunks, hashed while copied.
-    `on_dossier(n)` is called after the n-th dossier is written (the job's progress bar).
+    `on_dossier(n)` is called after the n-th dossier is written (the job's progress bar). Drafts and returned
+    dossiers only with `include_unfinished`, their folders marked 【草稿】/【退回】.
     """
-    events = events_for_year(events, campaign=campaign, year=year)
+    events = events_for_year(events, campaign=campaign, year=year, include_unfinished=include_unfinished)
     sums: list[tuple[str, str]] = []
     slots = {k: str(v) for k, v in Slot.choices}
     statuses = {k: str(v) for k, v in EventStatus.choices}
@@ -310,7 +335,7 @@ def write_archive(
         with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as tmp:
             tmp_name = tmp.name
         try:
-            write_workbook(tmp_name, campaign=campaign, year=year, events=events)
+            write_workbook(tmp_name, campaign=campaign, year=year, events=events, include_unfinished=include_unfinished)
             add(workbook_name, _file_chunks(tmp_name))
         finally:
             os.unlink(tmp_name)
@@ -328,7 +353,8 @@ def write_archive(
                     f" <small>{html.escape(slots[ev.slot])} · 原名：{html.escape(ev.original_name)}</small></li>"
                 )
             rows_html.append(
-                f"<section><h3>{html.escape(event.archive_number or '未编号')} {html.escape(event.title)}</h3>"
+                f"<section><h3>{html.escape(unfinished_mark(event.status) + (event.archive_number or '未编号'))} "
+                f"{html.escape(event.title)}</h3>"
                 f"<p>{event.start_date:%Y年%m月%d日} · {html.escape(event.organization.name)} · "
                 f"{html.escape(str(statuses.get(event.status, event.status)))}</p>"
                 f"<ul>{''.join(links) or '<li>（无材料）</li>'}</ul></section>"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Exists, OuterRef, Q
 
 from campaigns.models import Campaign, Task
+from campaigns.selectors import tasks_for_department
 from organizations.field_ranges import refuse_implausible_dates
 
 from .models import DEFAULT_REQUIRED_SLOTS, Event, EventStatus, EvidenceFile, Slot, category_choices
@@ -39,22 +41,61 @@ class EventForm(forms.ModelForm):
             "organization": {"required": "请选择组织单位。"},
         }
 
-    def __init__(self, *args, user, campaign: Campaign, **kwargs) -> None:
+    def __init__(self, *args, user, campaign: Campaign, task: Task | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         refuse_implausible_dates(self, "start_date", "end_date")
         self.campaign = campaign
         self.fields["organization"].queryset = organizations_for_new_event(user, campaign)
         self.fields["organization"].label_from_instance = lambda o: o.name
-        self.fields["tasks"].queryset = Task.objects.filter(campaign=campaign).order_by("order", "pk")
-        self.fields["tasks"].label_from_instance = lambda t: f"{t.number} {t.title}"
-        self.fields["tasks"].required = False
+        self._set_task_choices(user, campaign)
         if self.instance.pk:
             del self.fields["organization"]
         elif self.fields["organization"].queryset.count() == 1:
             self.fields["organization"].initial = self.fields["organization"].queryset.first()
+        if task is not None and not self.is_bound and not self.instance.pk:
+            self._start_from_task(task)
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select | forms.SelectMultiple) else "form-control"
             field.widget.attrs.setdefault("class", css)
+
+    def _set_task_choices(self, user, campaign: Campaign) -> None:
+        """The task picker: the user's own tasks first, then the rest; section headings (tasks with sub-tasks)
+        are not offered, except one the dossier is already linked to (so saving keeps it)."""
+        field = self.fields["tasks"]
+        own = tasks_for_department(user).filter(pk=OuterRef("pk"))
+        keep = Q(children__isnull=True)
+        if self.instance.pk:
+            keep |= Q(pk__in=self.instance.tasks.values("pk"))
+        field.queryset = (
+            Task.objects.filter(campaign=campaign)
+            .filter(keep)
+            .distinct()
+            .annotate(mine=Exists(own))
+            .order_by("-mine", "order", "pk")
+        )
+        field.required = False
+        field.label_from_instance = lambda t: f"{t.number} {t.title}".strip()
+        rows = list(field.queryset.only("pk", "number", "title", "order"))
+        mine = [(t.pk, field.label_from_instance(t)) for t in rows if t.mine]
+        others = [(t.pk, field.label_from_instance(t)) for t in rows if not t.mine]
+        if mine:
+            field.widget.choices = [("本部门的任务", mine), *([("其他任务", others)] if others else [])]
+        else:
+            field.widget.choices = others
+        field.help_text = "按住 Ctrl（手机上直接点选）可选多项。" if rows else "本创建活动还没有任务。"
+
+    def _start_from_task(self, task: Task) -> None:
+        """建档 from a task: the task linked, and the organisation the task names (lead first) preselected."""
+        if task.campaign_id != self.campaign.pk:
+            return
+        self.initial["tasks"] = [task.pk]
+        orgs = self.fields.get("organization")
+        if orgs is not None and self.initial.get("organization") is None and orgs.initial is None:
+            named = [*task.lead_units.all(), *task.cooperating_units.all()]
+            allowed = {o.pk: o for o in orgs.queryset.filter(pk__in=[o.pk for o in named])}
+            first = next((allowed[o.pk] for o in named if o.pk in allowed), None)
+            if first is not None:
+                orgs.initial = first
 
     def clean(self) -> dict:
         data = super().clean()

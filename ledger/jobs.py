@@ -28,6 +28,22 @@ def export_title(campaign: Campaign, year: int, kind: str) -> str:
     return f"{unit}-{year}年度台账" if kind == WORKBOOK else f"{unit}-{year}年度台账档案"
 
 
+def export_filters(params: dict) -> selectors.EventFilters:
+    """The list's filters a job was started with (each checked again: a job row is data, not trusted input)."""
+    raw = params.get("filters") or {}
+    if not isinstance(raw, dict):
+        return selectors.EventFilters()
+    known = {"organization", "task", "category", "status", "complete", "late", "evidence", "q"}
+    values = {k: v for k, v in raw.items() if k in known and isinstance(v, str | int) and not isinstance(v, bool)}
+    for key in ("organization", "task"):
+        if key in values:
+            values[key] = int(values[key]) if str(values[key]).isdigit() else None
+    for key in known - {"organization", "task"}:
+        if key in values:
+            values[key] = str(values[key])[:200]
+    return selectors.EventFilters(**values)
+
+
 def _inputs(ctx: JobContext) -> tuple[Campaign, int, QuerySet[Event]]:
     user = ctx.job.started_by
     if user is None or not user.is_active:
@@ -38,7 +54,14 @@ def _inputs(ctx: JobContext) -> tuple[Campaign, int, QuerySet[Event]]:
     year = int(ctx.params.get("year", 0))
     if not 2000 <= year <= 2100:
         raise JobError("年度不正确。")
-    return campaign, year, selectors.events_visible_to(user)
+    events = selectors.filter_event_list(
+        selectors.events_visible_to(user), user=user, filters=export_filters(ctx.params)
+    )
+    return campaign, year, events
+
+
+def _include_unfinished(ctx: JobContext) -> bool:
+    return ctx.params.get("include_unfinished") is True
 
 
 def _temp_path(suffix: str) -> str:
@@ -52,7 +75,9 @@ def build_workbook(ctx: JobContext) -> JobResult:
     ctx.progress(5, "正在生成年度台账工作簿", force=True)
     path = _temp_path(".xlsx")
     try:
-        rows = write_workbook(path, campaign=campaign, year=year, events=events)
+        rows = write_workbook(
+            path, campaign=campaign, year=year, events=events, include_unfinished=_include_unfinished(ctx)
+        )
     except BaseException:
         os.unlink(path)
         raise
@@ -62,7 +87,8 @@ def build_workbook(ctx: JobContext) -> JobResult:
 
 def build_zip(ctx: JobContext) -> JobResult:
     campaign, year, events = _inputs(ctx)
-    total = events_for_year(events, campaign=campaign, year=year).count()
+    include = _include_unfinished(ctx)
+    total = events_for_year(events, campaign=campaign, year=year, include_unfinished=include).count()
     ctx.progress(2, f"正在生成台账目录（共 {total} 份档案）", force=True)
 
     def on_dossier(n: int) -> None:
@@ -71,7 +97,9 @@ def build_zip(ctx: JobContext) -> JobResult:
     path = _temp_path(".zip")
     try:
         with open(path, "wb") as fh:
-            files = write_archive(fh, campaign=campaign, year=year, events=events, on_dossier=on_dossier)
+            files = write_archive(
+                fh, campaign=campaign, year=year, events=events, on_dossier=on_dossier, include_unfinished=include
+            )
     except BaseException:
         os.unlink(path)
         raise

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign, Task
+from organizations.history import TrackedHistory
 from organizations.models import Organization
 
 
@@ -60,6 +61,10 @@ class Event(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    # The last time a person added evidence or changed the text (not the derived fields): what the reviewer has
+    # not seen yet is what changed after review_baseline.
+    content_changed_at = models.DateTimeField(_("内容更新时间"), null=True, blank=True)
     archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
     # Kept up to date by the services whenever evidence changes (so lists can filter on it).
     is_complete = models.BooleanField(_("材料齐全"), default=False)
@@ -68,6 +73,8 @@ class Event(models.Model):
     archive_year = models.PositiveSmallIntegerField(_("档号年度"), null=True, blank=True)
     archive_seq = models.PositiveIntegerField(_("档号序号"), null=True, blank=True)
 
+    history = TrackedHistory(scope="organization", title="title")
+
     class Meta:
         verbose_name = _("活动档案")
         verbose_name_plural = _("活动档案")
@@ -75,6 +82,8 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["campaign", "organization", "start_date"]),
             models.Index(fields=["campaign", "status"]),
+            # The list's default order: the city office's first page of 20,000 dossiers reads 30 rows, not all.
+            models.Index(fields=["-start_date", "-id"], name="ledger_event_newest_idx"),
         ]
 
     def __str__(self) -> str:
@@ -83,6 +92,20 @@ class Event(models.Model):
     @property
     def activity_date(self):
         return self.end_date or self.start_date
+
+    @property
+    def review_baseline(self):
+        """When the office last saw the dossier as a whole: its last return, else its submission; None for
+        drafts and archived dossiers. What was added or changed after it is 新增 for the reviewer."""
+        if self.status not in {EventStatus.SUBMITTED, EventStatus.RETURNED}:
+            return None
+        return self.returned_at or self.submitted_at
+
+    @property
+    def has_additions(self) -> bool:
+        """Something was added or changed after review_baseline (the list's 有新增 badge)."""
+        baseline = self.review_baseline
+        return bool(baseline and self.content_changed_at and self.content_changed_at > baseline)
 
 
 # ------------------------------------------------------------------------------
@@ -112,6 +135,8 @@ class LedgerSettings(models.Model):
     required_slots = models.JSONField(_("各类别必备材料"), default=dict, blank=True)
     max_file_mb = models.PositiveIntegerField(_("单个文件上限（MB）"), null=True, blank=True)
     max_dossier_mb = models.PositiveIntegerField(_("单个档案上限（MB）"), null=True, blank=True)
+
+    history = TrackedHistory(scope="campaign__unit", title="campaign")
 
     class Meta:
         verbose_name = _("台账设置")
@@ -165,6 +190,8 @@ class EvidenceFile(models.Model):
     caption = models.CharField(_("说明"), max_length=200, blank=True)
     thumbnail = models.FileField(_("缩略图"), upload_to=_evidence_path, max_length=255, blank=True)
 
+    history = TrackedHistory(scope="event__organization", title="original_name", excluded_fields=["thumbnail"])
+
     class Meta:
         verbose_name = _("佐证材料")
         verbose_name_plural = _("佐证材料")
@@ -201,6 +228,8 @@ class MediaReport(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = TrackedHistory(scope="event__organization", title="title")
 
     class Meta:
         verbose_name = _("媒体报道")
@@ -319,6 +348,8 @@ class BannerAlias(models.Model):
         Organization, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="banner_aliases"
     )
     alias = models.CharField(_("别名"), max_length=100)
+
+    history = TrackedHistory(scope="organization", title="alias")
 
     class Meta:
         verbose_name = _("横幅单位别名")

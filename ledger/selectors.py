@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from campaigns.models import Campaign
-from campaigns.selectors import campaigns_visible_to
+from campaigns.models import Campaign, CampaignStatus, Task
+from campaigns.selectors import campaigns_visible_to, tasks_visible_to
 from organizations.models import Organization, OrganizationKind
 from organizations.scoping import can_administer, can_change, scope_filter
 
@@ -56,6 +58,11 @@ def media_reports_visible_to(user: object) -> QuerySet[MediaReport]:
     return scope_filter(MediaReport.objects.all(), user, "event__organization")
 
 
+def file_count_subquery() -> Coalesce:
+    files = EvidenceFile.objects.filter(event=OuterRef("pk")).order_by().values("event").annotate(n=Count("pk"))
+    return Coalesce(Subquery(files.values("n"), output_field=IntegerField()), Value(0))
+
+
 def slot_count_annotations() -> dict[str, Count]:
     return {f"n_{slot}": Count("evidence", filter=Q(evidence__slot=slot), distinct=True) for slot in Slot.values}
 
@@ -82,7 +89,14 @@ def event_list(*, user: object, filters: EventFilters) -> QuerySet[Event]:
     Search is a substring match (icontains) on title, description and place, so Chinese words match
     without spaces between them on PostgreSQL and SQLite alike.
     """
-    qs = events_visible_to(user)
+    qs = filter_event_list(events_visible_to(user), user=user, filters=filters)
+    # A subquery, not a join and GROUP BY over every dossier: it is computed for the 30 rows of the page only.
+    qs = qs.annotate(n_files=file_count_subquery())
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["-date"]))
+
+
+def filter_event_list(qs: QuerySet[Event], *, user: object, filters: EventFilters) -> QuerySet[Event]:
+    """The list's filters and search applied to `qs` (the exports use it too, so they follow the screen)."""
     f = filters
     if f.campaign:
         qs = qs.filter(campaign_id=f.campaign)
@@ -106,8 +120,7 @@ def event_list(*, user: object, filters: EventFilters) -> QuerySet[Event]:
     if f.q:
         for word in f.q.split():
             qs = qs.filter(Q(title__icontains=word) | Q(description__icontains=word) | Q(place__icontains=word))
-    qs = qs.annotate(n_files=Count("evidence", distinct=True))
-    return qs.order_by(*SORTS.get(f.sort, SORTS["-date"]))
+    return qs
 
 
 def event_detail_queryset(user: object) -> QuerySet[Event]:
@@ -129,6 +142,21 @@ def campaigns_for_ledger(user: object) -> QuerySet[Campaign]:
     return campaigns_visible_to(user).order_by("-start_year", "unit__path")
 
 
+def current_campaign(campaigns: list[Campaign], *, today: datetime.date) -> Campaign | None:
+    """The campaign the ledger's buttons default to: one 进行中 whose years cover today, else any covering today,
+    else the newest (campaigns come newest first)."""
+    covering = [c for c in campaigns if c.start_year <= today.year <= c.end_year]
+    active = [c for c in covering if c.status == CampaignStatus.ACTIVE]
+    return (active or covering or campaigns or [None])[0]
+
+
+def task_for_new_event(user: object, pk: int | None) -> Task | None:
+    """The task a new dossier starts from (the 建档 button), if the user may see it."""
+    if pk is None:
+        return None
+    return tasks_visible_to(user).prefetch_related("lead_units", "cooperating_units").filter(pk=pk).first()
+
+
 def organizations_for_new_event(user: object, campaign: Campaign) -> QuerySet[Organization]:
     """Organisations in the campaign's unit for which the user may open a dossier."""
     return (
@@ -140,6 +168,11 @@ def organizations_for_new_event(user: object, campaign: Campaign) -> QuerySet[Or
 
 
 def can_edit_event(user: object, event: Event) -> bool:
+    """Its liaison and the 创建办 add evidence and edit the text until the office archives the dossier."""
+    return can_change(user, event.organization) and event.status != EventStatus.ARCHIVED
+
+
+def can_submit_event(user: object, event: Event) -> bool:
     return can_change(user, event.organization) and event.status in {EventStatus.DRAFT, EventStatus.RETURNED}
 
 
@@ -150,3 +183,8 @@ def can_review_event(user: object, event: Event) -> bool:
 
 def can_manage_ledger(user: object, campaign: Campaign) -> bool:
     return can_administer(user, campaign.unit)
+
+
+def events_of_task(user: object, task: Task) -> QuerySet[Event]:
+    """The dossiers linked to a task that the user may see, newest activity first (the task page's list)."""
+    return events_visible_to(user).filter(tasks=task).order_by("-start_date", "-pk")

@@ -153,8 +153,41 @@ def _log(event: Event | None, action: str, actor: object, note: str = "", **data
 
 
 def _check_editable(event: Event) -> None:
+    """Until the office archives it a dossier takes evidence and edits (submit in the corridor, finish at the desk)."""
+    if event.status == EventStatus.ARCHIVED:
+        raise LedgerError("档案已归档，不能再修改。")
+
+
+def _check_submittable(event: Event) -> None:
     if event.status not in {EventStatus.DRAFT, EventStatus.RETURNED}:
-        raise LedgerError("档案已提交或归档，不能再修改；如需修改请由创建办退回。")
+        raise LedgerError("档案已提交或归档，不能重复提交。")
+
+
+def _check_removable(event: Event, added_at: datetime.datetime | None) -> None:
+    """Once submitted, only what was added after the office last looked may be removed again; what the reviewer
+    has seen stays until they send the dossier back."""
+    _check_editable(event)
+    baseline = event.review_baseline
+    if event.status == EventStatus.SUBMITTED and baseline and (added_at is None or added_at <= baseline):
+        raise LedgerError("档案已提交，只能删除提交后新增的材料；如需删除其他材料，请由创建办退回。")
+
+
+def _mark_changed(event: Event) -> None:
+    """Record that a person added or changed content now (compared with review_baseline for 新增)."""
+    event.content_changed_at = timezone.now()
+    event.save(update_fields=["content_changed_at", "updated_at"])
+
+
+# The fields event_update may change, with the labels the reviewer sees for changes after submission.
+EDITABLE_FIELDS = {
+    "title": "活动名称",
+    "start_date": "开始日期",
+    "end_date": "结束日期",
+    "category": "类别",
+    "place": "地点",
+    "participant_count": "参加人数",
+    "description": "活动内容",
+}
 
 
 def _check_dates(start_date: datetime.date, end_date: datetime.date | None) -> None:
@@ -226,6 +259,8 @@ def event_update(
     if end_date is not None and end_date < start_date:
         raise ValidationError({"end_date": "结束日期不能早于开始日期。"})
     _check_dates(start_date, end_date)
+    before = {name: getattr(event, name) for name in EDITABLE_FIELDS}
+    old_tasks = set(event.tasks.values_list("pk", flat=True))
     event.title, event.start_date, event.end_date = title, start_date, end_date
     event.category, event.place, event.participant_count, event.description = (
         category,
@@ -233,6 +268,9 @@ def event_update(
         participant_count,
         description,
     )
+    changed = [name for name in EDITABLE_FIELDS if getattr(event, name) != before[name]]
+    if changed:
+        event.content_changed_at = timezone.now()
     event.full_clean(exclude=["created_by", "tasks", "archive_number"])
     event.save()
     if tasks is not None:
@@ -240,9 +278,19 @@ def event_update(
         if any(t.campaign_id != event.campaign_id for t in tasks):
             raise ValidationError({"tasks": "只能关联本创建活动的任务。"})
         event.tasks.set(tasks)
+        if {t.pk for t in tasks} != old_tasks:
+            changed.append("tasks")
     _refresh_completeness(event)
     photo_checks_refresh_times(event=event)  # 拍摄时间不符 follows the activity's dates
-    _log(event, LogAction.UPDATE, actor)
+    labels = {**EDITABLE_FIELDS, "tasks": "关联任务"}
+    _log(
+        event,
+        LogAction.UPDATE,
+        actor,
+        note="、".join(labels[name] for name in changed),
+        fields=changed,
+        status=event.status,
+    )
     return event
 
 
@@ -264,7 +312,7 @@ def event_submit(*, event: Event, actor: object) -> Event:
     """Submit a draft or returned dossier; the first submission gives it its 档号.
     With review switched off for the campaign, submitting archives it at once."""
     event = Event.objects.select_for_update(of=("self",)).select_related("campaign", "organization").get(pk=event.pk)
-    _check_editable(event)
+    _check_submittable(event)
     now = timezone.now()
     fields = ["status", "submitted_at", "return_reason", "updated_at"]
     if not event.archive_number:
@@ -296,7 +344,8 @@ def event_return(*, event: Event, actor: object, reason: str) -> Event:
         raise LedgerError("只有已提交待审核的档案可以退回。")
     event.status = EventStatus.RETURNED
     event.return_reason = reason
-    event.save(update_fields=["status", "return_reason", "updated_at"])
+    event.returned_at = timezone.now()  # the office has seen everything up to now: later additions are 新增
+    event.save(update_fields=["status", "return_reason", "returned_at", "updated_at"])
     _log(event, LogAction.RETURN, actor, note=reason)
     return event
 
@@ -423,6 +472,7 @@ def evidence_add(
                 )
                 row.save()
                 rows.append(row)
+            _mark_changed(event)
             _refresh_completeness(event)
             _log(
                 event,
@@ -461,7 +511,7 @@ def _enqueue_thumbnails(ids: list[int]) -> None:
 def evidence_delete(*, evidence: EvidenceFile, actor: object) -> None:
     """Remove one file from a dossier; the removal is recorded, the stored file goes after commit."""
     event = Event.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=evidence.event_id)
-    _check_editable(event)
+    _check_removable(event, evidence.uploaded_at)
     names = [n for n in (evidence.file.name, evidence.thumbnail.name) if n]
     _log(
         event,
@@ -519,6 +569,8 @@ def media_report_add(
     )
     report.full_clean(exclude=["created_by", "screenshot"])
     report.save()
+    _log(event, LogAction.UPLOAD, actor, note=f"登记媒体报道：{report.title}", media_report=report.pk)
+    _mark_changed(event)
     _refresh_completeness(event)
     return report
 
@@ -526,7 +578,7 @@ def media_report_add(
 @transaction.atomic
 def media_report_delete(*, report: MediaReport, actor: object) -> None:
     event = Event.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=report.event_id)
-    _check_editable(event)
+    _check_removable(event, report.created_at)
     _log(event, LogAction.DELETE_FILE, actor, note=f"媒体报道：{report.title}")
     report.delete()
     _refresh_completeness(event)

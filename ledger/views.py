@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from . import jobs as ledger_jobs
 from . import selectors, services
 from .evidence_selectors import EVIDENCE_FILTER_CHOICES, dossier_summary, photo_findings
 from .forms import DEFAULTS_TEXT, STATUS_CHOICES, EventForm, LedgerSettingsForm, MediaReportForm, ReturnForm
-from .models import EventStatus, EvidenceFile, Slot, category_choices
+from .models import EventStatus, EvidenceFile, LogAction, Slot, category_choices
 from .serving import stored_file_response
 from .uploads import ACCEPT_ATTR, UploadRefused, max_file_bytes, max_files_per_batch
 
@@ -31,9 +31,9 @@ PAGE_SIZE = 30
 GALLERY_PAGE_SIZE = 48
 
 
-def _filters(request: HttpRequest) -> selectors.EventFilters:
-    """The list's filters from the query string; a value that is not a valid filter is ignored."""
-    g = request.GET
+def _filters(source: HttpRequest | QueryDict) -> selectors.EventFilters:
+    """The list's filters from the query string (or a posted form); a value that is not a valid filter is ignored."""
+    g = source.GET if isinstance(source, HttpRequest) else source
     return selectors.EventFilters(
         campaign=query_id(g.get("campaign")),
         year=query_year(g.get("year")),
@@ -55,9 +55,9 @@ def index(request: HttpRequest) -> HttpResponse:
     view = "gallery" if request.GET.get("view") == "gallery" else "list"
     campaigns = list(selectors.campaigns_for_ledger(request.user))
     campaign = next((c for c in campaigns if c.pk == f.campaign), None)
-    if campaign is None and f.campaign is None and len(campaigns) == 1:
-        # One campaign in sight: its buttons (workbook, archive, settings) are offered without choosing it.
-        campaign = campaigns[0]
+    if campaign is None and f.campaign is None:
+        # No campaign chosen: the buttons (workbook, archive, settings) are offered for the current one.
+        campaign = selectors.current_campaign(campaigns, today=timezone.localdate())
     if view == "gallery":
         page = Paginator(selectors.gallery_images(user=request.user, filters=f), GALLERY_PAGE_SIZE).get_page(
             request.GET.get("page")
@@ -68,6 +68,7 @@ def index(request: HttpRequest) -> HttpResponse:
         )
     params = {k: v for k, v in request.GET.items() if k != "page" and v}
     year_now = timezone.localdate().year
+    export_year = f.year or (min(max(year_now, campaign.start_year), campaign.end_year) if campaign else year_now)
     organizations = selectors.scope_filter(Organization.objects.exclude(kind="office"), request.user).order_by("path")[
         :200
     ]
@@ -91,11 +92,21 @@ def index(request: HttpRequest) -> HttpResponse:
             "tasks": tasks,
             "sorts": selectors.SORT_LABELS.items(),
             "evidence_filters": EVIDENCE_FILTER_CHOICES,
-            "export_year": f.year or year_now,
+            "export_year": export_year,
+            "export_filters": _export_filter_params(f),
             "can_manage": bool(campaign) and selectors.can_manage_ledger(request.user, campaign),
             "can_create": any(selectors.organizations_for_new_event(request.user, c).exists() for c in campaigns[:5]),
         },
     )
+
+
+# The list filters an export carries (campaign and year are the export's own fields).
+EXPORT_FILTER_NAMES = ("organization", "task", "category", "status", "complete", "late", "evidence", "q")
+
+
+def _export_filter_params(f: selectors.EventFilters) -> dict[str, object]:
+    """The filters on screen, as the export buttons send them along (empty ones left out)."""
+    return {name: getattr(f, name) for name in EXPORT_FILTER_NAMES if getattr(f, name)}
 
 
 def _campaign_for(request: HttpRequest, pk: int | None):
@@ -106,10 +117,15 @@ def _campaign_for(request: HttpRequest, pk: int | None):
 
 
 def event_create(request: HttpRequest) -> HttpResponse:
-    campaign = _campaign_for(request, query_id(request.GET.get("campaign") or request.POST.get("campaign")))
+    """新建档案; with ?task=ID (the 建档 button of a task) the task is linked and its campaign chosen."""
+    task = selectors.task_for_new_event(request.user, query_id(request.GET.get("task")))
+    campaign_pk = query_id(request.GET.get("campaign") or request.POST.get("campaign"))
+    if campaign_pk is None and task is not None:
+        campaign_pk = task.campaign_id
+    campaign = _campaign_for(request, campaign_pk)
     if campaign is None or not selectors.organizations_for_new_event(request.user, campaign).exists():
         raise Http404("没有可以新建档案的创建活动。")
-    form = EventForm(request.POST or None, user=request.user, campaign=campaign)
+    form = EventForm(request.POST or None, user=request.user, campaign=campaign, task=task)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -135,7 +151,13 @@ def event_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "ledger/event_form.html",
-        {"form": form, "campaign": campaign, "campaigns": campaigns, "section_title": "新建活动档案"},
+        {
+            "form": form,
+            "campaign": campaign,
+            "campaigns": campaigns,
+            "section_title": "新建活动档案",
+            "task": task if task is not None and task.campaign_id == campaign.pk else None,
+        },
     )
 
 
@@ -150,7 +172,7 @@ def _errors_to_form(form, exc: ValidationError) -> None:
 def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)
     if not selectors.can_edit_event(request.user, event):
-        messages.error(request, "档案已提交或归档，不能再修改。")
+        messages.error(request, "档案已归档，不能再修改。")
         return redirect("ledger:detail", pk=event.pk)
     form = EventForm(request.POST or None, instance=event, user=request.user, campaign=event.campaign)
     if request.method == "POST" and form.is_valid():
@@ -192,6 +214,10 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     requirements = services.ledger_settings_for(event.campaign).requirements_for(event.category)
     first_upload = min((f.uploaded_at for f in files), default=None)
     last_upload = max((f.uploaded_at for f in files), default=None)
+    log_entries = list(event.log_entries.all())
+    reports = list(event.media_reports.all())
+    additions = _additions(event, files, reports, log_entries)
+    can_submit = selectors.can_submit_event(request.user, event)
     return render(
         request,
         "ledger/event_detail.html",
@@ -208,19 +234,48 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "complete_days": services.late_days(event, event.completed_at),
             "late_limit": services.LATE_ENTRY_DAYS,
             "can_edit": selectors.can_edit_event(request.user, event),
+            "can_submit": can_submit,
+            "ask_submit": can_submit and not completeness.complete and request.GET.get("confirm") == "submit",
+            "additions": additions,
+            "media_reports": reports,
+            "new_by_slot": {value: sum(1 for f in items if f.is_new) for value, _label, items in by_slot},
             "can_review": selectors.can_review_event(request.user, event) and event.status == EventStatus.SUBMITTED,
-            "can_delete": selectors.can_edit_event(request.user, event) and not event.archive_number,
+            "can_delete": selectors.can_submit_event(request.user, event) and not event.archive_number,
             "return_form": ReturnForm(),
             "media_form": MediaReportForm(event=event),
             "accept": ACCEPT_ATTR,
             "max_files": max_files_per_batch(),
             "max_file_mb": max_file_bytes(services.ledger_settings_for(event.campaign).max_file_mb) // 1048576,
             "slots": Slot.choices,
-            "log_entries": list(event.log_entries.all()),
+            "log_entries": log_entries,
             "evidence_summary": dossier_summary(files),
             "can_edit_aliases": selectors.can_manage_ledger(request.user, event.campaign),
         },
     )
+
+
+def _additions(event, files, reports, log_entries) -> dict:
+    """What was added or changed after the office last saw the dossier (review_baseline): each file and media
+    report gets `is_new`, and the text fields changed since are listed (the reviewer's 新增 marks)."""
+    baseline = event.review_baseline
+    for item in files:
+        item.is_new = bool(baseline and item.uploaded_at > baseline)
+    for report in reports:
+        report.is_new = bool(baseline and report.created_at > baseline)
+    changed: set[str] = set()
+    if baseline:
+        for entry in log_entries:
+            if entry.action == LogAction.UPDATE and entry.at > baseline:
+                changed.update(entry.data.get("fields") or [])
+    labels = {**services.EDITABLE_FIELDS, "tasks": "关联任务"}
+    return {
+        "baseline": baseline,
+        "files": sum(1 for f in files if f.is_new),
+        "reports": sum(1 for r in reports if r.is_new),
+        "changed": {name: True for name in changed},
+        "changed_labels": [labels[name] for name in labels if name in changed],
+        "any": any(f.is_new for f in files) or any(r.is_new for r in reports) or bool(changed),
+    }
 
 
 @require_POST
@@ -271,7 +326,21 @@ def _act(request: HttpRequest, pk: int, action, success: str, *, review: bool = 
 
 @require_POST
 def event_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda e: services.event_submit(event=e, actor=request.user), "档案已提交。")
+    """提交. An incomplete dossier is asked about once ("尚缺：…。仍要提交吗？" on the dossier page, answered by
+    a form posting confirm=1), so the question works without JavaScript too."""
+    event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)
+    if (
+        request.POST.get("confirm") != "1"
+        and selectors.can_submit_event(request.user, event)
+        and not services.event_completeness(event).complete
+    ):
+        return redirect(f"{reverse('ledger:detail', args=[event.pk])}?confirm=submit#submit-confirm")
+    return _act(
+        request,
+        pk,
+        lambda e: services.event_submit(event=e, actor=request.user),
+        "档案已提交。归档前仍可补充材料、修改信息，提交后补充的内容会标为“新增”。",
+    )
 
 
 @require_POST
@@ -385,12 +454,19 @@ def _export_args(request: HttpRequest):
 def _export_job(request: HttpRequest, kind: str) -> HttpResponse:
     """Start the annual export as a job (it can take minutes for a large year) and show its progress page."""
     campaign, year, _events = _export_args(request)
+    # The filters on screen travel with the export (checked like the list's own query string).
+    shown = _filters(request.POST)
+    filters = _export_filter_params(shown)
+    include = request.POST.get("include_unfinished") == "1"
+    title = ledger_jobs.export_title(campaign, year, kind)
+    if filters:
+        title += "（按筛选条件）"
     job = job_start(
         kind=kind,
         user=request.user,
         organization=campaign.unit,
-        params={"campaign": campaign.pk, "year": year},
-        title=ledger_jobs.export_title(campaign, year, kind),
+        params={"campaign": campaign.pk, "year": year, "filters": filters, "include_unfinished": include},
+        title=title,
     )
     messages.info(request, "已开始在后台生成，完成后可在本页下载；离开本页不影响生成。")
     return redirect("jobs:detail", pk=job.pk)

@@ -19,6 +19,7 @@ ACTION_LABELS = {
     "return": "退回",
     "import": "导入",
     "lock": "定稿",
+    "refused": "拒绝访问",
 }
 
 

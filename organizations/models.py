@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .history import TrackedHistory
+
 PATH_SEGMENT_WIDTH = 10
 
 
@@ -36,6 +38,8 @@ class Organization(models.Model):
     path = models.CharField(_("路径"), max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(_("层级"), default=0, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    history = TrackedHistory(scope="self", title="name", excluded_fields=["path", "depth"])
 
     class Meta:
         verbose_name = _("组织")
@@ -95,6 +99,8 @@ class Membership(models.Model):
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
     title = models.CharField(_("职务"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    history = TrackedHistory(scope="organization", title="user")
 
     class Meta:
         verbose_name = _("成员身份")

@@ -7,6 +7,7 @@ app_name = "organizations"
 urlpatterns = [
     path("", views.organization_list_view, name="list"),
     path("audit/", views.audit_list_view, name="audit"),
+    path("audit/changes/", views.changes_list_view, name="changes"),
     path("<int:pk>/", views.organization_detail_view, name="detail"),
     path("<int:pk>/new/", views.organization_create_view, name="create_child"),
     path("<int:pk>/edit/", views.organization_edit_view, name="edit"),

@@ -194,3 +194,30 @@ def audit_list_view(request: HttpRequest) -> HttpResponse:
             "querystring": querystring,
         },
     )
+
+
+def changes_list_view(request: HttpRequest) -> HttpResponse:
+    """数据变更, beside the 操作记录: every recorded change of the domain objects the user may see, newest first."""
+    from .history import REGISTRY, ChangesFeed, feed_models
+
+    organization = None
+    raw = request.GET.get("organization", "")
+    if raw.isdigit() and len(raw) <= 18:
+        organization = organizations_visible_to(request.user).filter(pk=int(raw)).first()
+    model = clean_text(request.GET.get("model"), max_length=100)
+    if model not in REGISTRY:
+        model = ""
+    feed = ChangesFeed(request.user, organization, model)
+    page = Paginator(feed, PAGE_SIZE).get_page(request.GET.get("page"))
+    querystring = urlencode({"model": model, **({"organization": organization.pk} if organization else {})})
+    return render(
+        request,
+        "organizations/changes_list.html",
+        {
+            "page": page,
+            "model": model,
+            "models": feed_models(),
+            "organization": organization,
+            "querystring": querystring,
+        },
+    )

@@ -280,7 +280,8 @@ def _job(name: str):
 
     def fetch(client: Client, h, capture) -> bytes:
         with capture(execute=True):
-            response = client.post(reverse(name), {"campaign": h.campaign.pk, "year": YEAR})
+            # The dossiers here are drafts: exported on request (include_unfinished), so their text is checked too.
+            response = client.post(reverse(name), {"campaign": h.campaign.pk, "year": YEAR, "include_unfinished": "1"})
         assert response.status_code == 302, (response.status_code, response.content.decode()[:3000])
         match = resolve(response["Location"])
         assert match.view_name == "jobs:detail", response["Location"]
@@ -330,6 +331,7 @@ NOT_DOWNLOADS = {
     "jobs:download": "serves the file a job wrote: the ledger_workbook / ledger_zip cases fetch through it",
     "ledger:export_archive_pdf": "starts the archive PDF job (a PDF, not a workbook: tests/ledger/test_archive_pdf.py)",
     "ledger:archive_download": "serves a built archive PDF (checked in tests/ledger/test_archive_pdf.py)",
+    "dashboards:bulletin_pdf": "the 月度通报 as PDF, not a workbook (hostile text: tests/dashboards/test_bulletins.py)",
 }
 
 
@@ -354,10 +356,10 @@ def test_export_url_writes_no_formula_and_clean_text(hostile, name, actor, djang
 
 EXPORT_COMMANDS = {
     "export_ledger xlsx": lambda h, out: call_command(
-        "export_ledger", campaign=h.campaign.pk, year=YEAR, format="xlsx", output=str(out)
+        "export_ledger", campaign=h.campaign.pk, year=YEAR, format="xlsx", output=str(out), include_unfinished=True
     ),
     "export_ledger zip": lambda h, out: call_command(
-        "export_ledger", campaign=h.campaign.pk, year=YEAR, format="zip", output=str(out)
+        "export_ledger", campaign=h.campaign.pk, year=YEAR, format="zip", output=str(out), include_unfinished=True
     ),
     "export_evaluation": lambda h, out: call_command("export_evaluation", str(h.system.pk), "-o", str(out)),
 }

@@ -303,6 +303,15 @@ def _build(media: Path) -> SimpleNamespace:
             Membership.objects.filter(organization__in=b_orgs).values_list("user_id", flat=True)
         )
         planted = _plant(rows)
+        # Evidence checks (ledger/evidence_services.py): the samples are near-flat images, so the photos are 疑似重复
+        # of one another within each unit and across the units; no page of A may show anything of the cross pairs.
+        from ledger.evidence_services import photo_check_run
+        from ledger.models import EvidenceFile, PhotoDuplicate
+
+        for pk in EvidenceFile.objects.filter(slot=Slot.PHOTO).values_list("pk", flat=True):
+            photo_check_run(evidence_id=pk, ocr=False)
+        assert PhotoDuplicate.objects.filter(same_unit=False).exists()
+        assert PhotoDuplicate.objects.filter(same_unit=True).exists()
         # Deduction points stay numbers, so B's own pages can still be computed; the reason is text.
         Score.objects.filter(assessment=b.round).update(deductions=[{"points": "0.5", "reason": TOKEN}])
         # The 月度通报 frozen after planting, so B's row carries the token; published WITHOUT the ranking: A's users
@@ -375,8 +384,15 @@ def routes() -> dict[str, list[dict[str, str]]]:
         "dashboards:bulletin_detail": [{"pk": "bulletin"}],
         "dashboards:bulletin_publish": [{"pk": "bulletin"}],
         "dashboards:bulletin_export": [{"pk": "bulletin"}],
+        "dashboards:bulletin_pdf": [{"pk": "bulletin"}],
         "organizations:list": none,
         "organizations:audit": none,
+        "organizations:changes": none,
+        "history:dossier": [{"pk": "event"}, {"pk": "event_submitted"}],
+        "history:task": [{"pk": "task"}],
+        "history:volunteer": [{"pk": "volunteer"}],
+        "history:round": [{"pk": "round"}],
+        "history:rectification": [{"pk": "rectification"}],
         "organizations:detail": [{"pk": "unit"}, {"pk": "dept"}],
         "organizations:create_child": [{"pk": "unit"}],
         "organizations:edit": [{"pk": "unit"}, {"pk": "dept"}],
@@ -443,6 +459,7 @@ def routes() -> dict[str, list[dict[str, str]]]:
         "evaluation:round_detail": [{"pk": "round"}],
         "evaluation:score_save": [{"pk": "round", "criterion_pk": "criterion"}],
         "evaluation:rectify_from_score": [{"pk": "round", "criterion_pk": "criterion"}],
+        "evaluation:round_rectify": [{"pk": "round"}],
         "evaluation:bonus_save": [{"pk": "round"}],
         "evaluation:negative_save": [{"pk": "round"}],
         "evaluation:round_lock": [{"pk": "round"}],
@@ -530,6 +547,14 @@ def test_every_url_pattern_has_a_crawl_entry():
 def _contents(data: bytes, where: str, depth: int = 0):
     """(where, bytes) for the data and, for a ZIP (xlsx included), for every member, recursively."""
     yield where, data
+    if data[:5] == b"%PDF-":  # a PDF's text sits in compressed streams: search the extracted text too
+        from pypdf import PdfReader
+
+        try:
+            text = "".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+        except Exception:  # a sample that only looks like a PDF (its raw bytes are searched above)
+            text = ""
+        yield f"{where} » text", text.encode()
     if depth < 3 and data[:4] == b"PK\x03\x04":
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for name in zf.namelist():

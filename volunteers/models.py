@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
 from ledger.models import Event
+from organizations.history import TrackedHistory
 from organizations.models import Organization
 
 DEFAULT_MAX_HOURS = Decimal("8")
@@ -73,6 +74,8 @@ class Volunteer(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    history = TrackedHistory(scope="organization", title="name")
+
     class Meta:
         verbose_name = _("志愿者")
         verbose_name_plural = _("志愿者")
@@ -99,6 +102,8 @@ class StaffCount(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("年度"))
     count = models.PositiveIntegerField(_("在职职工数"))
+
+    history = TrackedHistory(scope="organization", title="year")
 
     class Meta:
         verbose_name = _("在职职工数")
@@ -131,6 +136,8 @@ class VolunteerTargets(models.Model):
         validators=[MinValueValidator(0)],
     )
     activities_per_year = models.PositiveSmallIntegerField(_("每年志愿服务活动次数"), default=4)
+
+    history = TrackedHistory(scope="campaign__unit", title="campaign")
 
     class Meta:
         verbose_name = _("志愿服务目标")
@@ -187,6 +194,8 @@ class ServiceActivity(models.Model):
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
+    history = TrackedHistory(scope="organization", title="title")
+
     class Meta:
         verbose_name = _("志愿服务活动")
         verbose_name_plural = _("志愿服务活动")
@@ -231,6 +240,8 @@ class ServiceRecord(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = TrackedHistory(scope="volunteer__organization", title="volunteer")
 
     class Meta:
         verbose_name = _("服务时长记录")

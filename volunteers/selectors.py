@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from campaigns.models import Campaign
 from organizations.models import Membership, Organization, OrganizationKind
 from organizations.scoping import get_scope, scope_filter
 
@@ -427,6 +429,109 @@ def volunteer_statistics(*, organization: Organization, year: int) -> VolunteerS
         groups[child.pk].activities = sum(1 for path in organised.values() if path.startswith(child.path))
     stats.departments = list(groups.values())
     return stats
+
+
+def volunteer_comparison(*, units: list[Organization], year: int) -> list[VolunteerStats]:
+    """The headline measures of many units at once (the city office's 各单位对比), in seven queries whatever the
+    number of units: the same staff, registered, rate, confirmed hours, share reaching the target and activities as
+    `volunteer_statistics` gives for each unit alone (no per-person lists, star levels or departments)."""
+    if not units:
+        return []
+    year_end = datetime.date(year, 12, 31)
+    by_path = sorted(units, key=lambda u: len(u.path), reverse=True)
+
+    def unit_of_path(path: str) -> Organization | None:
+        return next((u for u in by_path if path.startswith(u.path)), None)
+
+    def subtree(prefix: str) -> Q:
+        q = Q()
+        for unit in units:
+            q |= Q(**{f"{prefix}path__startswith": unit.path})
+        return q
+
+    # Targets: each unit's campaign covering the year (else its latest), as `campaign_for` picks.
+    campaigns: dict[int, tuple[int, str, bool]] = {}
+    for campaign_id, unit_id, title, start, end in (
+        Campaign.objects.filter(unit__in=units)
+        .order_by("unit_id", "-start_year", "-pk")
+        .values_list("pk", "unit_id", "title", "start_year", "end_year")
+    ):
+        covering = start <= year <= end
+        if unit_id not in campaigns or (covering and not campaigns[unit_id][2]):
+            campaigns[unit_id] = (campaign_id, title, covering)
+    target_rows = {
+        t.campaign_id: t for t in VolunteerTargets.objects.filter(campaign_id__in=[c[0] for c in campaigns.values()])
+    }
+    out: dict[int, VolunteerStats] = {}
+    for unit in units:
+        chosen = campaigns.get(unit.pk)
+        targets = Targets()
+        if chosen is not None:
+            row = target_rows.get(chosen[0])
+            targets = (
+                Targets(
+                    registration_rate=row.registration_rate,
+                    hours_per_volunteer=row.hours_per_volunteer,
+                    activities_per_year=row.activities_per_year,
+                    campaign_title=chosen[1],
+                )
+                if row
+                else Targets(campaign_title=chosen[1])
+            )
+        out[unit.pk] = VolunteerStats(organization=unit, year=year, targets=targets)
+
+    staff_rows = list(
+        StaffCount.objects.filter(subtree("organization__"), year=year).values_list("organization__path", "count")
+    )
+    for unit in units:
+        out[unit.pk].staff = _staff(unit, staff_rows)
+    registered: set[int] = set()
+    for pk, path in (
+        Volunteer.objects.filter(subtree("organization__"), is_active=True, is_registered=True)
+        .filter(Q(registered_on__isnull=True) | Q(registered_on__lte=year_end))
+        .values_list("pk", "organization__path")
+    ):
+        unit = unit_of_path(path)
+        if unit is not None:
+            registered.add(pk)
+            out[unit.pk].registered += 1
+    served: dict[int, set[int]] = defaultdict(set)
+    for volunteer_id, path, hours in (
+        ServiceRecord.objects.filter(subtree("volunteer__organization__"), status=RecordStatus.CONFIRMED)
+        .filter(activity__date__year=year)
+        .values("volunteer_id", "volunteer__organization__path")
+        .annotate(total=Sum("hours"))
+        .order_by()
+        .values_list("volunteer_id", "volunteer__organization__path", "total")
+    ):
+        unit = unit_of_path(path)
+        if unit is None:
+            continue
+        stats = out[unit.pk]
+        stats.confirmed_hours += hours
+        if volunteer_id in registered and hours >= stats.targets.hours_per_volunteer:
+            stats.reaching_target += 1
+    for activity_id, path in (
+        ServiceRecord.objects.filter(subtree("volunteer__organization__"), status=RecordStatus.CONFIRMED)
+        .filter(activity__date__year=year)
+        .values_list("activity_id", "volunteer__organization__path")
+        .distinct()
+    ):
+        unit = unit_of_path(path)
+        if unit is not None:
+            served[unit.pk].add(activity_id)
+    for activity_id, path in ServiceActivity.objects.filter(subtree("organization__"), date__year=year).values_list(
+        "pk", "organization__path"
+    ):
+        unit = unit_of_path(path)
+        if unit is not None:
+            served[unit.pk].add(activity_id)
+    for unit in units:
+        stats = out[unit.pk]
+        stats.activities = len(served[unit.pk])
+        if stats.targets.hours_per_volunteer <= 0:  # a zero target is reached without any record
+            stats.reaching_target = stats.registered
+    return [out[u.pk] for u in units]
 
 
 def statistics_organizations(*, user: object) -> QuerySet[Organization]:

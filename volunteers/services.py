@@ -16,6 +16,7 @@ from ledger import services as ledger_services
 from ledger.models import EventCategory
 from organizations.audit import audit_record
 from organizations.field_ranges import date_problem, number_problem
+from organizations.history import bulk_create_tracked, bulk_update_tracked, records_actor
 from organizations.models import Organization, OrganizationKind
 from organizations.scoping import can_administer, unit_of
 
@@ -290,7 +291,7 @@ def records_add(
         )
         for entry in entries
     ]
-    created = ServiceRecord.objects.bulk_create(records)
+    created = bulk_create_tracked(ServiceRecord, records, actor=created_by, reason=f"登记时长（共 {len(records)} 条）")
     audit_record(
         actor=created_by,
         action="create",
@@ -322,7 +323,13 @@ def records_confirm(*, records: Iterable[ServiceRecord], by: object) -> int:
         record.confirmed_by = by
         record.confirmed_at = now
         record.return_reason = ""
-    ServiceRecord.objects.bulk_update(records, ["status", "confirmed_by", "confirmed_at", "return_reason"])
+    bulk_update_tracked(
+        ServiceRecord,
+        records,
+        ["status", "confirmed_by", "confirmed_at", "return_reason"],
+        actor=by,
+        reason=f"批量确认（共 {len(records)} 条）",
+    )
     _audit_decision(records, by, "confirm")
     return len(records)
 
@@ -352,7 +359,13 @@ def records_return(*, records: Iterable[ServiceRecord], by: object, reason: str 
         record.confirmed_by = by
         record.confirmed_at = now
         record.return_reason = reason.strip()[:200]
-    ServiceRecord.objects.bulk_update(records, ["status", "confirmed_by", "confirmed_at", "return_reason"])
+    bulk_update_tracked(
+        ServiceRecord,
+        records,
+        ["status", "confirmed_by", "confirmed_at", "return_reason"],
+        actor=by,
+        reason=f"批量退回（共 {len(records)} 条）",
+    )
     _audit_decision(records, by, "return", reason.strip()[:200])
     return len(records)
 
@@ -398,6 +411,7 @@ class ImportOutcome:
     hours: Decimal
 
 
+@records_actor("created_by")
 @transaction.atomic
 def hours_import(
     *,

@@ -351,7 +351,7 @@ def statistics_view(request: HttpRequest) -> HttpResponse:
     stats = selectors.volunteer_statistics(organization=organization, year=year) if organization else None
     # The city office compares its units on the same measures.
     units = list(orgs.filter(kind=OrganizationKind.UNIT)[:30])
-    comparison = [selectors.volunteer_statistics(organization=u, year=year) for u in units] if len(units) > 1 else []
+    comparison = selectors.volunteer_comparison(units=units, year=year) if len(units) > 1 else []
     chart = None
     if stats is not None:
         chart = {

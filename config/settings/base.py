@@ -46,6 +46,7 @@ THIRD_PARTY_APPS = [
     "django_filters",
     "django_celery_beat",
     "import_export",
+    "simple_history",
 ]
 # Ordered bottom-up as in ../shared/DESIGN.md: an app imports only from the apps above it in this list.
 LOCAL_APPS = [
@@ -57,6 +58,7 @@ LOCAL_APPS = [
     "evaluation",
     "volunteers",
     "dashboards",
+    "history",
     "demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -75,6 +77,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page but the sign-in page needs a signed-in user.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Who made a change: the signed-in user goes into every history row written during the request.
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Refused accesses (403, and 404 on a resolved URL: an object out of scope) go into the 操作记录, rate-limited.
+    "organizations.middleware.RefusedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A batch over DATA_UPLOAD_MAX_NUMBER_FILES: a Chinese 400 naming the limit (before CSRF parses the body).
     "ledger.middleware.UploadLimitMiddleware",
@@ -222,6 +228,10 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip_address"
 
 SESSION_COOKIE_AGE = 12 * 60 * 60
+
+# Refused accesses (403, 404 on a scoped object) go into the 操作记录: at most one per user and path in this many
+# seconds (organizations/refusals.py; the window lives in the cache, so on Redis every web process shares it).
+REFUSED_ACCESS_WINDOW = env.int("REFUSED_ACCESS_WINDOW", default=60)
 
 # ------------------------------------------------------------------------------
 # Internationalisation

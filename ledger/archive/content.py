@@ -29,6 +29,8 @@ class FileRow:
     uploaded_at: datetime.datetime
     late: bool
     kind: str
+    storage_name: str = ""
+    preview_url: str = ""  # PDF originals: the first page drawn as an image (render.py), when small
 
 
 @dataclass
@@ -166,6 +168,7 @@ def _dossiers(events: QuerySet[Event]) -> dict[int, Dossier]:
                 # 补录: added after the dossier was submitted/archived, or the whole dossier entered late.
                 late=event.is_late_entry or bool(late_cut and ev.uploaded_at > late_cut),
                 kind=ev.detected_type,
+                storage_name=ev.file.name,
             )
             d.files.append(row)
             if ev.detected_type == "pdf":

@@ -8,7 +8,6 @@ project's static files, the archive's image cache) fails here, before any socket
 from __future__ import annotations
 
 import logging
-import mimetypes
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -18,6 +17,20 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 logger = logging.getLogger(__name__)
 
 MAX_BYTES = 32 * 1024 * 1024
+# A fixed table, not `mimetypes` (whose first use reads /etc/mime.types and friends mid-render).
+CONTENT_TYPES = {
+    ".css": "text/css",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".otf": "font/otf",
+    ".ttf": "font/ttf",
+}
 
 
 class ArchiveFetcher(URLFetcher):
@@ -55,5 +68,5 @@ class ArchiveFetcher(URLFetcher):
         with open(path, "rb") as fh:
             body = fh.read(MAX_BYTES + 1)
         self.served.append(path)
-        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        content_type = CONTENT_TYPES.get(os.path.splitext(path)[1].lower(), "application/octet-stream")
         return URLFetcherResponse(Path(path).as_uri(), body=body, headers={"Content-Type": content_type})

@@ -1,33 +1,41 @@
-"""Rendering the archive in bounded memory: chunks in child processes, the 目录 in a second pass, a streaming merge.
+"""Rendering the archive in bounded memory: chunks in long-lived child processes, the 目录 in a second pass, a
+streaming merge.
 
 WeasyPrint lays a whole document out in memory, so one render of a year cannot stay small. Here:
 
-1. the body is cut into chunks (one chapter, or at most CHUNK_DOSSIERS dossiers); each is rendered by
-   `python -m ledger.archive.worker` in its own process, which reports its real page count and on which page each
-   dossier starts, then exits;
-2. the front matter (cover, 说明, 目录) is rendered twice: with placeholder numbers to learn its length, then with
-   the true page numbers;
-3. the footer "第 N 页 / 共 M 页" needs M, known only now: small footer-only documents (numbers via
-   `@page :first { counter-reset: page N }`) are rendered and stamped onto each page as a form XObject while
-   4. pypdf reads the chunk PDFs one at a time and their objects are streamed into the output, so the merge holds
-   one chunk, never the year.
+1. the body is cut into chunks (one chapter, or at most CHUNK_DOSSIERS dossiers / CHUNK_PICTURE_BYTES of pictures);
+   a WorkerPool of WORKERS processes (`python -m ledger.archive.worker --serve`, WeasyPrint and fontconfig loaded
+   once per process) lays them out in parallel, each reporting its real page count and where each dossier starts;
+   a worker whose memory grew past RECYCLE_MB, or that has done MAX_TASKS chunks, is replaced by a fresh one;
+2. the front matter (cover, 说明, 目录) is rendered twice: with placeholder numbers to learn its length (alongside
+   the chunks), then with the true page numbers; its 目录 lines become link annotations to their pages at the merge;
+3. the footer "第 N 页 / 共 M 页" needs M, known only now: footer-only documents (numbers via
+   `@page :first { counter-reset: page N }`) are rendered in parallel and stamped onto each page as a form XObject
+   while 4. pypdf reads the chunk PDFs one at a time and their objects are streamed into the output, so the merge
+   holds one chunk, never the year.
 
-Photos are downscaled (Pillow draft + thumbnail, ≤ MAX_SIDE px) into MEDIA_ROOT/archive-cache/<sha256>-<side>.jpg
-before a chunk is rendered; a rebuild finds them there.
+Photos are downscaled (Pillow draft + thumbnail, ≤ MAX_SIDE px) and small PDF originals' first pages drawn (pdftoppm,
+bounded) into MEDIA_ROOT/archive-cache/<sha256>-… by the worker about to lay out their chunk; a rebuild finds them.
+Work folders are /tmp/wenming-archive-*, marked with their owner; a build first sweeps those whose owner is dead
+(a SIGKILLed build), so a retry cleans up after the attempt it replaces.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import select
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -35,14 +43,15 @@ from typing import IO, Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.template.loader import render_to_string
-from PIL import Image, ImageOps
 from pypdf import PdfReader
 from pypdf.generic import (
     ArrayObject,
     DecodedStreamObject,
     DictionaryObject,
+    FloatObject,
     IndirectObject,
     NameObject,
+    NullObject,
     NumberObject,
     PdfObject,
     StreamObject,
@@ -50,16 +59,23 @@ from pypdf.generic import (
 )
 
 from .content import ArchiveContent, Dossier, PlacedChapter, PlacedSection
-from .memory import peak_rss_mb
+from .images import MAX_SIDE, PDF_PREVIEW_MAX_BYTES, downscale_stream
+from .memory import peak_rss_mb, rss_mb
 
 logger = logging.getLogger(__name__)
 
 CHUNK_DOSSIERS = 50
+CHUNK_PICTURE_BYTES = 96 * 1024 * 1024  # estimated downscaled JPEG bytes a chunk may hold (WeasyPrint keeps them)
 FOOTER_PAGES = 400
-MAX_SIDE = 1600
-JPEG_QUALITY = 82
 PLACEHOLDER_PAGE = 99999
 WORKER_TIMEOUT = 1800
+WORKERS = 2
+RECYCLE_MB = 400
+MAX_TASKS = 25
+WORK_PREFIX = "wenming-archive-"
+OWNER_FILE = ".owner"
+STALE_UNMARKED_SECONDS = 3 * 3600
+CSS_PX = 0.75  # WeasyPrint's CSS px → PDF pt
 
 
 class ArchiveBuildError(RuntimeError):
@@ -77,6 +93,14 @@ class BuildStats:
     chunks: int = 0
     refused: list[str] = field(default_factory=list)
     dossier_pages: dict[int, int] = field(default_factory=dict)
+    workers: int = 0
+    worker_processes: int = 0
+    peak_worker_mb: float = 0.0
+    peak_parent_mb: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+    opened: set[str] = field(default_factory=set)
+    served: set[str] = field(default_factory=set)
+    worker_seconds: dict[str, float] = field(default_factory=dict)  # summed over every render: prepare, layout…
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +112,78 @@ class BuildStats:
             "sha256": self.sha256,
         }
 
+    def detail(self) -> dict[str, Any]:
+        return {
+            "chunks": self.chunks,
+            "workers": self.workers,
+            "worker_processes": self.worker_processes,
+            "peak_worker_mb": round(self.peak_worker_mb, 1),
+            "peak_parent_mb": round(self.peak_parent_mb, 1),
+            "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "worker_seconds": {k: round(v, 2) for k, v in self.worker_seconds.items()},
+        }
+
+
+# ------------------------------------------------------------------------------
+# Work folders: marked with their owner, swept when the owner is gone
+# ------------------------------------------------------------------------------
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _owner_alive(owner: dict) -> bool:
+    pid = int(owner.get("pid", 0))
+    if pid <= 0 or owner.get("boot") != _boot_id():
+        return False
+    start = _start_time(pid)
+    return bool(start) and start == owner.get("start")
+
+
+def sweep_stale_workdirs(root: str | Path | None = None) -> list[Path]:
+    """Remove /tmp/wenming-archive-* folders left by builds that died (SIGKILL, OOM): those whose owner process is
+    gone, and unmarked ones older than STALE_UNMARKED_SECONDS. Folders of running builds stay."""
+    removed = []
+    uid = os.getuid()
+    for path in Path(root or tempfile.gettempdir()).glob(WORK_PREFIX + "*"):
+        try:
+            st = path.lstat()
+            if not path.is_dir() or path.is_symlink() or st.st_uid != uid:
+                continue
+            try:
+                owner = json.loads((path / OWNER_FILE).read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                if time.time() - st.st_mtime < STALE_UNMARKED_SECONDS:
+                    continue  # being created this instant, or an old-style folder: left to age
+                owner = {}
+            except (OSError, ValueError):
+                owner = {}
+            if owner and _owner_alive(owner):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+        logger.info("archive: swept stale work folder %s", path)
+    return removed
+
+
+def make_workdir() -> Path:
+    sweep_stale_workdirs()
+    work = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+    owner = {"pid": os.getpid(), "start": _start_time(os.getpid()), "boot": _boot_id()}
+    (work / OWNER_FILE).write_text(json.dumps(owner), encoding="utf-8")
+    return work
+
 
 # ------------------------------------------------------------------------------
 # Images
@@ -98,42 +194,234 @@ def cache_dir() -> Path:
     return path
 
 
+def _local_path(storage_name: str) -> str | None:
+    try:
+        return default_storage.path(storage_name)
+    except NotImplementedError:
+        return None
+
+
 def downscaled(sha256: str, storage_name: str, *, max_side: int = MAX_SIDE) -> Path | None:
-    """The cached ≤ max_side JPEG of a stored image (made once per SHA-256); None when it cannot be read."""
+    """The cached ≤ max_side JPEG of a stored image, made here (in-process) when missing; None when unreadable."""
     target = cache_dir() / f"{sha256}-{max_side}.jpg"
     if target.exists():
         return target
     try:
-        with default_storage.open(storage_name, "rb") as fh, Image.open(fh) as im:
-            w, h = im.size
-            scale = max_side / max(w, h, 1)
-            if scale < 1:  # JPEG: decode at 1/2..1/8 scale straight away, never below the target size
-                im.draft("RGB", (max(1, int(w * scale)), max(1, int(h * scale))))
-            im = ImageOps.exif_transpose(im)
-            im.thumbnail((max_side, max_side))
-            if im.mode not in {"RGB", "L"}:
-                im = im.convert("RGB")
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-            with os.fdopen(fd, "wb") as out:
-                im.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
-            os.replace(tmp, target)
-    except (OSError, ValueError, Image.DecompressionBombError):
-        logger.warning("archive: image %s could not be downscaled", storage_name, exc_info=True)
+        with default_storage.open(storage_name, "rb") as fh:
+            ok = downscale_stream(fh, target, max_side=max_side)
+    except OSError:
+        logger.warning("archive: image %s could not be opened", storage_name, exc_info=True)
         return None
-    return target
+    return target if ok else None
 
 
-def _prepare_pictures(dossiers: list[Dossier]) -> list[str]:
-    files = []
+@dataclass
+class Pictures:
+    files: list[str] = field(default_factory=list)  # ready: the fetcher may serve them
+    prepare: list[list[str]] = field(default_factory=list)  # [kind, source, target]: the worker makes them first
+
+
+def _prepare_pictures(dossiers: list[Dossier]) -> Pictures:
+    """Name every picture of these dossiers by its cache file; those not cached yet go to the worker to make.
+
+    A picture the worker cannot make is simply missing: the fetcher fails it and WeasyPrint prints the img's alt."""
+    out = Pictures()
+    cache = cache_dir()
+    seen: set[str] = set()
     for d in dossiers:
         pictures = list(d.photos) + [r.screenshot for r in d.reports if r.screenshot is not None]
         for p in pictures:
-            path = downscaled(p.sha256, p.storage_name)
-            p.path = str(path) if path else ""
-            p.url = path.as_uri() if path else ""  # type: ignore[attr-defined]
-            if path:
-                files.append(str(path))
-    return files
+            target = cache / f"{p.sha256}-{MAX_SIDE}.jpg"
+            if not target.exists() and str(target) not in seen:
+                source = _local_path(p.storage_name)
+                if source is None:  # a storage without local paths: made here
+                    downscaled(p.sha256, p.storage_name)
+                else:
+                    out.prepare.append(["photo", source, str(target)])
+            seen.add(str(target))
+            p.path = str(target)
+            p.url = target.as_uri()  # type: ignore[attr-defined]
+            out.files.append(str(target))
+        for f in d.pdfs:
+            if f.size > PDF_PREVIEW_MAX_BYTES or not f.storage_name:
+                continue
+            source = _local_path(f.storage_name)
+            if source is None:
+                continue
+            target = cache / f"{f.sha256}-p1.jpg"
+            if not target.exists() and str(target) not in seen:
+                out.prepare.append(["pdf", source, str(target)])
+            seen.add(str(target))
+            f.preview_url = target.as_uri()
+            out.files.append(str(target))
+    return out
+
+
+def _picture_bytes(dossier: Dossier) -> int:
+    """What a dossier's pictures will weigh once downscaled (the cache file when there, else an estimate)."""
+    total = 0
+    cache = cache_dir()
+    for p in list(dossier.photos) + [r.screenshot for r in dossier.reports if r.screenshot is not None]:
+        try:
+            total += (cache / f"{p.sha256}-{MAX_SIDE}.jpg").stat().st_size
+        except OSError:
+            total += 1_000_000  # a 1600 px JPEG of a busy photo
+    return total + 200_000 * len(dossier.pdfs)
+
+
+# ------------------------------------------------------------------------------
+# The worker pool
+# ------------------------------------------------------------------------------
+class _Worker:
+    def __init__(self, workdir: Path, serial: int) -> None:
+        self.log_path = workdir / f"worker-{serial}.log"
+        self.log = open(self.log_path, "w+b")  # noqa: SIM115 (kept open for the worker's life)
+        env = {**os.environ, "PYTHONPATH": str(settings.BASE_DIR)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ledger.archive.worker", "--serve"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            bufsize=0,
+        )
+        self.buffer = b""
+        self.tasks = 0
+        self.key: Any = None
+        self.deadline = 0.0
+        self.peak_mb = 0.0
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def send(self, key: Any, spec: dict) -> None:
+        self.key, self.deadline = key, time.monotonic() + WORKER_TIMEOUT
+        self.proc.stdin.write((json.dumps(spec) + "\n").encode())
+
+    def read(self) -> dict | None:
+        """Read what is there; the report once a whole line has come. Raises when the worker died."""
+        data = os.read(self.proc.stdout.fileno(), 1 << 16)
+        if not data:
+            self.proc.wait(timeout=10)
+            raise ArchiveBuildError(f"档案排版进程异常退出（代码 {self.proc.returncode}）")
+        self.buffer += data
+        if b"\n" not in self.buffer:
+            return None
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def stderr_tail(self) -> str:
+        try:
+            self.log.flush()
+            return self.log_path.read_bytes()[-4000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def close(self, *, kill: bool = False) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        try:
+            if kill:
+                self.proc.kill()
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        tail = self.stderr_tail().strip()
+        if tail:
+            logger.info("archive worker %s: %s", self.pid, tail[-2000:])
+        self.log.close()
+
+
+class WorkerPool:
+    """Up to `size` render workers fed from the calling thread (so PR_SET_PDEATHSIG ties them to a thread that
+    lives as long as the build). A worker is replaced after MAX_TASKS chunks or when its RSS passes RECYCLE_MB.
+
+    A thread samples the RSS of this process plus the live workers: `peak_tree_mb` is the build's real peak."""
+
+    def __init__(self, workdir: Path, size: int = WORKERS) -> None:
+        self.workdir, self.size = workdir, max(1, size)
+        self.idle: list[_Worker] = []
+        self.busy: list[_Worker] = []
+        self.started = 0
+        self.peak_worker_mb = 0.0
+        self.peak_tree_mb = 0.0
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            pids = [w.pid for w in [*self.idle, *self.busy]]
+            total = rss_mb() + sum(rss_mb(pid) for pid in pids)
+            self.peak_tree_mb = max(self.peak_tree_mb, total)
+
+    def _worker(self) -> _Worker:
+        if self.idle:
+            return self.idle.pop()
+        self.started += 1
+        return _Worker(self.workdir, self.started)
+
+    def run(self, jobs: Iterable[tuple[Any, dict]], on_result: Callable[[Any, dict], None] | None = None) -> dict:
+        """Render every (key, spec); returns key → report. The first failure stops the pool and raises."""
+        queue = deque(jobs)
+        results: dict[Any, dict] = {}
+        try:
+            while queue or self.busy:
+                while queue and len(self.busy) < self.size:
+                    key, spec = queue.popleft()
+                    worker = self._worker()
+                    worker.send(key, spec)
+                    self.busy.append(worker)
+                streams = {w.proc.stdout.fileno(): w for w in self.busy}
+                ready, _, _ = select.select(list(streams), [], [], 1.0)
+                for fd in ready:
+                    worker = streams[fd]
+                    try:
+                        report = worker.read()
+                    except (ArchiveBuildError, ValueError):
+                        logger.error("archive worker %s failed: %s", worker.pid, worker.stderr_tail())
+                        raise
+                    if report is None:
+                        continue
+                    self.busy.remove(worker)
+                    if "error" in report:
+                        logger.error("archive chunk failed: %s\n%s", report["error"], worker.stderr_tail())
+                        worker.close(kill=True)
+                        raise ArchiveBuildError("档案排版失败：" + report["error"][:200])
+                    worker.tasks += 1
+                    worker.peak_mb = max(worker.peak_mb, float(report.get("peak_rss_mb", 0)))
+                    self.peak_worker_mb = max(self.peak_worker_mb, worker.peak_mb)
+                    if worker.tasks >= MAX_TASKS or float(report.get("rss_mb", 0)) > RECYCLE_MB:
+                        worker.close()
+                    else:
+                        self.idle.append(worker)
+                    results[worker.key] = report
+                    if on_result is not None:
+                        on_result(worker.key, report)
+                now = time.monotonic()
+                for worker in self.busy:
+                    if now > worker.deadline:
+                        raise ArchiveBuildError("档案排版超时")
+        except BaseException:
+            self.close(kill=True)
+            raise
+        return results
+
+    def close(self, *, kill: bool = False) -> None:
+        for worker in [*self.busy, *self.idle]:
+            worker.close(kill=kill)
+        self.busy, self.idle = [], []
+        self._stop.set()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(kill=exc[0] is not None)
 
 
 # ------------------------------------------------------------------------------
@@ -170,23 +458,31 @@ def _cn_number(n: int) -> str:
     return str(n)
 
 
-def plan_chunks(content: ArchiveContent, *, chunk_dossiers: int = CHUNK_DOSSIERS) -> list[Chunk]:
-    """Cut the body into chunks: a chapter per chunk, a big chapter in pieces of at most chunk_dossiers."""
+def plan_chunks(
+    content: ArchiveContent,
+    *,
+    chunk_dossiers: int = CHUNK_DOSSIERS,
+    chunk_picture_bytes: int = CHUNK_PICTURE_BYTES,
+) -> list[Chunk]:
+    """Cut the body into chunks: a chapter per chunk, a big chapter in pieces of at most chunk_dossiers dossiers and
+    (from the second dossier of a piece on) at most chunk_picture_bytes of downscaled pictures."""
     chunks: list[Chunk] = []
     for index, chapter in enumerate(content.chapters, start=1):
         label = chapter_label(index, chapter)
         pieces: list[list[PlacedSection]] = [[]]
-        count = 0
+        count = weight = 0
         for section in chapter.sections:
             current = PlacedSection(section.title, [])
             pieces[-1].append(current)
             for entry in section.entries:
-                if entry.primary and count == chunk_dossiers:
+                size = _picture_bytes(entry.dossier) if entry.primary else 0
+                if entry.primary and count and (count == chunk_dossiers or weight + size > chunk_picture_bytes):
                     current = PlacedSection(section.title, [])
                     pieces.append([current])
-                    count = 0
+                    count = weight = 0
                 current.entries.append(entry)
                 count += entry.primary
+                weight += size
         for n, piece in enumerate(pieces):
             sections = [s for s in piece if s.entries]
             dossiers = [e.dossier for s in sections for e in s.entries if e.primary]
@@ -207,37 +503,45 @@ def css_url() -> str:
     return (Path(settings.BASE_DIR) / "static" / "css" / "archive-print.css").as_uri()
 
 
-def run_worker(html: str, out: Path, *, files: list[str], workdir: Path) -> dict[str, Any]:
-    """Render one HTML document to `out` in a fresh process; returns the worker's JSON report."""
+def _spec(html: str, out: Path, *, files: Iterable[str] = (), prepare: list[list[str]] | None = None) -> dict:
     html_path = out.with_suffix(".html")
     html_path.write_text(html, encoding="utf-8")
-    spec_path = out.with_suffix(".json")
-    spec = {
+    return {
         "html": str(html_path),
         "out": str(out),
         "roots": _static_roots(),
-        "files": files,
+        "files": list(files),
+        "prepare": prepare or [],
         "base_url": Path(settings.BASE_DIR).joinpath("static").as_uri() + "/",
     }
-    spec_path.write_text(json.dumps(spec), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(settings.BASE_DIR)}
-    proc = subprocess.run(
-        [sys.executable, "-m", "ledger.archive.worker", str(spec_path)],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WORKER_TIMEOUT,
-        check=False,
-    )
-    html_path.unlink(missing_ok=True)
-    spec_path.unlink(missing_ok=True)
-    if proc.returncode != 0 or not proc.stdout.strip():
-        logger.error("archive worker failed (%s): %s", proc.returncode, proc.stderr[-4000:])
-        raise ArchiveBuildError(f"档案排版进程异常退出（代码 {proc.returncode}）")
-    if proc.stderr.strip():
-        logger.info("archive worker: %s", proc.stderr[-2000:])
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_worker(html: str, out: Path, *, files: list[str], workdir: Path) -> dict[str, Any]:
+    """Render one HTML document to `out` in a fresh worker process; returns the worker's JSON report."""
+    with WorkerPool(workdir, size=1) as pool:
+        report = pool.run([(0, _spec(html, out, files=files))])[0]
+    out.with_suffix(".html").unlink(missing_ok=True)
+    return report
+
+
+def render_html_to_pdf(html: str, target: str | Path, *, images: Iterable[str | Path] = ()) -> int:
+    """Render one HTML string to a PDF file the way the archive does, for other apps (e.g. 月度通报 as PDF).
+
+    Laid out in a child process (its memory goes back when it exits) by WeasyPrint with the archive's url_fetcher:
+    only the project's static files and the files named in `images` can be read, nothing from the network. Put user
+    text in with autoescaping templates. Link stylesheets as `css_url()`-style file URLs of static files. Returns
+    the number of pages; raises ArchiveBuildError when the worker fails."""
+    target = Path(target)
+    work = make_workdir()
+    try:
+        out = work / "document.pdf"
+        report = run_worker(html, out, files=[str(Path(p)) for p in images], workdir=work)
+        tmp = target.with_name(target.name + ".part")
+        shutil.move(str(out), tmp)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return int(report["pages"])
 
 
 def _toc(content: ArchiveContent, chapter_pages: dict[int, int], dossier_pages: dict[int, int], appendix_pages):
@@ -250,21 +554,23 @@ def _toc(content: ArchiveContent, chapter_pages: dict[int, int], dossier_pages: 
                 {
                     "label": section.title,
                     "page": page,
+                    "anchor": f"c{index}",
                     "dossiers": [
                         {
                             "number": e.dossier.number,
                             "title": e.dossier.title,
                             "page": dossier_pages.get(e.dossier.pk, PLACEHOLDER_PAGE),
+                            "anchor": e.dossier.anchor,
                         }
                         for e in section.entries
                         if e.primary
                     ],
                 }
             )
-        toc.append({"label": chapter_label(index, chapter), "page": page, "sections": sections})
+        toc.append({"label": chapter_label(index, chapter), "page": page, "anchor": f"c{index}", "sections": sections})
     for i, appendix in enumerate(content.appendices, start=1):
         page = appendix_pages.get(i, PLACEHOLDER_PAGE)
-        toc.append({"label": f"附录{i}　{appendix.title}", "page": page, "sections": []})
+        toc.append({"label": f"附录{i}　{appendix.title}", "page": page, "anchor": f"a{i}", "sections": []})
     return toc
 
 
@@ -298,17 +604,27 @@ def _footer_html(first: int, count: int, total: int) -> str:
 # The streaming merge
 # ------------------------------------------------------------------------------
 class StreamingPdf:
-    """Writes a PDF object by object: pages copied from chunk PDFs are written as soon as they are read."""
+    """Writes a PDF object by object: pages copied from chunk PDFs are written as soon as they are read.
+
+    The page objects' numbers are reserved up front (`reserve_pages`), so a page can link to a later one."""
 
     def __init__(self, fh: IO[bytes]) -> None:
         self.fh = fh
         self.offsets: dict[int, int] = {}
         self.next_id = 3  # 1: catalog, 2: page tree
         self.page_ids: list[int] = []
+        self.written = 0
+        self.outlines: IndirectObject | None = None
         fh.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
         self.q_open = self.add(_stream(b"q\n"))
         self.q_close_footer = self.add(_stream(b"\nQ\nq /WmFooter Do Q\n"))
-        self.q_close = self.add(_stream(b"\nQ\n"))
+
+    def reserve_pages(self, count: int) -> None:
+        self.page_ids = [self.alloc() for _ in range(count)]
+
+    def page_ref(self, page_no: int) -> IndirectObject:
+        """The reference of page `page_no` (1-based)."""
+        return IndirectObject(self.page_ids[page_no - 1], 0, None)
 
     def alloc(self) -> int:
         num = self.next_id
@@ -327,6 +643,8 @@ class StreamingPdf:
         return IndirectObject(num, 0, None)
 
     def finish(self, title: str) -> None:
+        if self.written != len(self.page_ids):
+            raise ArchiveBuildError(f"合并后页数 {self.written} 与排版页数 {len(self.page_ids)} 不符")
         info = self.add(
             DictionaryObject(
                 {NameObject("/Title"): TextStringObject(title), NameObject("/Producer"): TextStringObject("WeasyPrint")}
@@ -343,12 +661,13 @@ class StreamingPdf:
                 }
             ),
         )
-        self.write(
-            1,
-            DictionaryObject(
-                {NameObject("/Type"): NameObject("/Catalog"), NameObject("/Pages"): IndirectObject(2, 0, None)}
-            ),
+        catalog = DictionaryObject(
+            {NameObject("/Type"): NameObject("/Catalog"), NameObject("/Pages"): IndirectObject(2, 0, None)}
         )
+        if self.outlines is not None:
+            catalog[NameObject("/Outlines")] = self.outlines
+            catalog[NameObject("/PageMode")] = NameObject("/UseOutlines")
+        self.write(1, catalog)
         xref = self.fh.tell()
         size = self.next_id
         self.fh.write(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
@@ -420,9 +739,40 @@ def _footer_form(copier: Copier, page) -> IndirectObject:
     return ref
 
 
-def _copy_page(copier: Copier, page, footer: IndirectObject | None) -> None:
+@dataclass
+class Link:
+    """A 目录 line: a rectangle on a page (CSS px from the top left, as WeasyPrint reports) → a destination."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    page: int  # 1-based, in the merged document
+    top: float  # the target's y in CSS px from the page's top
+
+
+def _link_annotation(out: StreamingPdf, link: Link, height: float) -> DictionaryObject:
+    def f(v: float) -> FloatObject:
+        return FloatObject(round(v, 2))
+
+    x0, x1 = link.x * CSS_PX, (link.x + link.width) * CSS_PX
+    y0, y1 = height - (link.y + link.height) * CSS_PX, height - link.y * CSS_PX
+    return DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([f(x0), f(y0), f(x1), f(y1)]),
+            NameObject("/Border"): ArrayObject([NumberObject(0), NumberObject(0), NumberObject(0)]),
+            NameObject("/Dest"): ArrayObject(
+                [out.page_ref(link.page), NameObject("/XYZ"), NullObject(), f(height - link.top * CSS_PX), NullObject()]
+            ),
+        }
+    )
+
+
+def _copy_page(copier: Copier, page, footer: IndirectObject | None, links: list[Link] = ()) -> None:
     out = copier.out
-    new = copier.copy(page, skip=frozenset({"/Parent", "/Contents", "/Resources", "/MediaBox"}))
+    new = copier.copy(page, skip=frozenset({"/Parent", "/Contents", "/Resources", "/MediaBox", "/Annots"}))
     new[NameObject("/Parent")] = IndirectObject(2, 0, None)
     new[NameObject("/MediaBox")] = ArrayObject(page.mediabox)
     resources = page.get("/Resources")
@@ -440,25 +790,110 @@ def _copy_page(copier: Copier, page, footer: IndirectObject | None) -> None:
         parts = [out.q_open, *parts, out.q_close_footer]
     new[NameObject("/Resources")] = resources
     new[NameObject("/Contents")] = ArrayObject(parts)
-    num = out.alloc()
-    out.write(num, new)
-    out.page_ids.append(num)
+    annots = page.get("/Annots")
+    annots = list(copier.copy(annots.get_object())) if annots is not None else []
+    height = float(page.mediabox.top) - float(page.mediabox.bottom)
+    annots += [out.add(_link_annotation(out, link, height)) for link in links]
+    if annots:
+        new[NameObject("/Annots")] = ArrayObject(annots)
+    out.write(out.page_ids[out.written], new)
+    out.written += 1
     copier.flush()
 
 
-def merge(parts: list[Path], footers: list[Path], target: IO[bytes], *, title: str, skip_footer: int = 1) -> int:
-    """Stream `parts` into `target`, stamping the n-th footer page on every page after the first `skip_footer`."""
+@dataclass
+class OutlineItem:
+    title: str
+    page: int  # 1-based
+    top: float
+    children: list[OutlineItem] = field(default_factory=list)
+
+
+def _write_outline(out: StreamingPdf, items: list[OutlineItem], height: float) -> None:
+    """The PDF's bookmarks (chapters → dossiers), written after the pages so every destination exists."""
+    if not items:
+        return
+    root = out.alloc()
+
+    def level(parent: int, entries: list[OutlineItem]) -> tuple[int, int, int]:
+        nums = [out.alloc() for _ in entries]
+        count = 0
+        for i, (num, item) in enumerate(zip(nums, entries, strict=True)):
+            node = DictionaryObject(
+                {
+                    NameObject("/Title"): TextStringObject(item.title),
+                    NameObject("/Parent"): IndirectObject(parent, 0, None),
+                    NameObject("/Dest"): ArrayObject(
+                        [
+                            out.page_ref(item.page),
+                            NameObject("/XYZ"),
+                            NullObject(),
+                            FloatObject(round(height - item.top * CSS_PX, 2)),
+                            NullObject(),
+                        ]
+                    ),
+                }
+            )
+            if i:
+                node[NameObject("/Prev")] = IndirectObject(nums[i - 1], 0, None)
+            if i + 1 < len(nums):
+                node[NameObject("/Next")] = IndirectObject(nums[i + 1], 0, None)
+            if item.children:
+                first, last, inner = level(num, item.children)
+                node[NameObject("/First")] = IndirectObject(first, 0, None)
+                node[NameObject("/Last")] = IndirectObject(last, 0, None)
+                node[NameObject("/Count")] = NumberObject(-inner)  # closed: chapters shown, dossiers on demand
+            out.write(num, node)
+            count += 1
+        return nums[0], nums[-1], count
+
+    first, last, count = level(root, items)
+    out.write(
+        root,
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Outlines"),
+                NameObject("/First"): IndirectObject(first, 0, None),
+                NameObject("/Last"): IndirectObject(last, 0, None),
+                NameObject("/Count"): NumberObject(count),
+            }
+        ),
+    )
+    out.outlines = IndirectObject(root, 0, None)
+
+
+def merge(
+    parts: list[Path],
+    footers: list[Path],
+    target: IO[bytes],
+    *,
+    title: str,
+    skip_footer: int = 1,
+    total: int | None = None,
+    links: dict[int, list[Link]] | None = None,
+    outline: list[OutlineItem] | None = None,
+) -> int:
+    """Stream `parts` into `target`, stamping the n-th footer page on every page after the first `skip_footer`;
+    `links`: page number (1-based) → link annotations to add; `outline`: the bookmarks."""
+    if total is None:
+        total = sum(len(PdfReader(str(p)).pages) for p in parts)
     out = StreamingPdf(target)
+    out.reserve_pages(total)
     footer_pages = _footer_pages(footers, out)
     page_no = 0
+    height = 841.89
     for part in parts:
         reader = PdfReader(str(part))
         copier = Copier(out, reader)
         for page in reader.pages:
+            if page_no >= total:
+                raise ArchiveBuildError(f"合并后页数多于排版页数 {total}")
             footer = next(footer_pages) if page_no >= skip_footer else None
-            _copy_page(copier, page, footer)
             page_no += 1
+            height = float(page.mediabox.top) - float(page.mediabox.bottom)
+            _copy_page(copier, page, footer, (links or {}).get(page_no, []))
         del copier, reader
+    _write_outline(out, outline or [], height)
     out.finish(title)
     return page_no
 
@@ -474,44 +909,65 @@ def _footer_pages(footers: list[Path], out: StreamingPdf):
 # ------------------------------------------------------------------------------
 # The whole build
 # ------------------------------------------------------------------------------
+def _workers() -> int:
+    return max(1, int(getattr(settings, "ARCHIVE_PDF_WORKERS", 0) or min(WORKERS, os.cpu_count() or 1)))
+
+
 def build_pdf(
     content: ArchiveContent,
     target: str | Path,
     *,
     chunk_dossiers: int = CHUNK_DOSSIERS,
+    workers: int | None = None,
     on_progress: Callable[[int, int, int, float], None] | None = None,
 ) -> BuildStats:
     """Render the archive of `content` to `target`.
 
     After each chunk: on_progress(dossiers_done, dossiers_total, pages_laid_out, peak_rss_mb_of_chunks_so_far)."""
     started = time.monotonic()
-    stats = BuildStats(dossiers=len(content.dossiers), photos=content.photo_count)
-    work = Path(tempfile.mkdtemp(prefix="wenming-archive-"))
+    stats = BuildStats(dossiers=len(content.dossiers), photos=content.photo_count, workers=workers or _workers())
+    work = make_workdir()
+    pool = WorkerPool(work, size=stats.workers)
     try:
         chunks = plan_chunks(content, chunk_dossiers=chunk_dossiers)
         stats.chunks = len(chunks)
-        # Front matter, first pass: only its length matters (numbers are placeholders of the widest kind).
         front = work / "front.pdf"
-        first = run_worker(_front_html(content, _toc(content, {}, {}, {})), front, files=[], workdir=work)
-        _track(stats, first)
-        front_pages = first["pages"]
-
+        # Pass 1, all at once on the pool: the front matter with placeholder numbers of the widest kind (only its
+        # length matters) and every chunk of the body.
+        jobs: list[tuple[Any, dict]] = [("front", _spec(_front_html(content, _toc(content, {}, {}, {})), front))]
         parts: list[Path] = []
-        body_start = front_pages + 1
-        page = body_start
-        chapter_pages: dict[int, int] = {}
-        appendix_pages: dict[int, int] = {}
-        done = 0
         for k, chunk in enumerate(chunks):
             out = work / f"part-{k:04d}.pdf"
-            files = _prepare_pictures(chunk.dossiers)
+            pictures = _prepare_pictures(chunk.dossiers)
             html = render_to_string(
                 "ledger/archive/document.html",
                 {"part": chunk.part, "content": content, "chapters": chunk.chapters, "css_url": css_url()},
             )
-            report = run_worker(html, out, files=files, workdir=work)
+            jobs.append((k, _spec(html, out, files=pictures.files, prepare=pictures.prepare)))
+            parts.append(out)
+        stats.timings["plan"] = time.monotonic() - started
+        progress = {"dossiers": 0, "pages": 0}
+
+        def chunk_done(key: Any, report: dict) -> None:
             _track(stats, report)
-            for name, index in report["anchors"].items():
+            if key == "front":
+                return
+            progress["dossiers"] += len(chunks[key].dossiers)
+            progress["pages"] += report["pages"]
+            if on_progress is not None:
+                on_progress(progress["dossiers"], stats.dossiers, progress["pages"], pool.peak_worker_mb)
+
+        reports = pool.run(jobs, chunk_done)
+        stats.timings["chunks"] = time.monotonic() - started - stats.timings["plan"]
+        front_pages = reports["front"]["pages"]
+        page = front_pages + 1
+        chapter_pages: dict[int, int] = {}
+        appendix_pages: dict[int, int] = {}
+        anchors: dict[str, tuple[int, float]] = {}
+        for k in range(len(chunks)):
+            report = reports[k]
+            for name, (index, _x, y) in report["anchors"].items():
+                anchors.setdefault(name, (page + index, y))
                 if name.startswith("d"):
                     stats.dossier_pages[int(name[1:])] = page + index
                 elif name.startswith("c"):
@@ -519,48 +975,81 @@ def build_pdf(
                 elif name.startswith("a"):
                     appendix_pages[int(name[1:])] = page + index
             page += report["pages"]
-            parts.append(out)
-            done += len(chunk.dossiers)
-            if on_progress is not None:
-                on_progress(done, stats.dossiers, page - 1, stats.peak_rss_mb)
-
-        # Front matter, second pass: the 目录 with the true page numbers.
-        second = run_worker(
-            _front_html(content, _toc(content, chapter_pages, stats.dossier_pages, appendix_pages)),
-            front,
-            files=[],
-            workdir=work,
-        )
-        _track(stats, second)
-        if second["pages"] != front_pages:
-            raise ArchiveBuildError("目录页数在两次排版间发生变化")
         total = page - 1
 
+        # Pass 2, in parallel: the 目录 with the true page numbers, and the footers "第 N 页 / 共 M 页".
+        toc = _toc(content, chapter_pages, stats.dossier_pages, appendix_pages)
+        jobs = [("front", _spec(_front_html(content, toc), front))]
         footers = []
         for n, start in enumerate(range(2, total + 1, FOOTER_PAGES)):
             count = min(FOOTER_PAGES, total + 1 - start)
             out = work / f"footer-{n:04d}.pdf"
-            _track(stats, run_worker(_footer_html(start, count, total), out, files=[], workdir=work))
+            jobs.append((n, _spec(_footer_html(start, count, total), out)))
             footers.append(out)
+        second = pool.run(jobs, lambda _k, r: _track(stats, r))
+        stats.timings["front_and_footers"] = time.monotonic() - started - sum(stats.timings.values())
+        if second["front"]["pages"] != front_pages:
+            raise ArchiveBuildError("目录页数在两次排版间发生变化")
+        pool.close()
+        stats.worker_processes = pool.started
 
+        links: dict[int, list[Link]] = {}
+        for index, name, x, y, w, h in second["front"].get("links", []):
+            if name in anchors:
+                dest_page, top = anchors[name]
+                links.setdefault(index + 1, []).append(Link(x, y, w, h, dest_page, top))
+        merge_started = time.monotonic()
         target = Path(target)
         tmp = target.with_name(target.name + ".part")
-        with open(tmp, "wb") as fh:
-            stats.pages = merge([front, *parts], footers, fh, title=f"{content.unit_name}{content.year}年度创建台账")
-        os.replace(tmp, target)
-        if stats.pages != total:
-            raise ArchiveBuildError(f"合并后页数 {stats.pages} 与排版页数 {total} 不符")
+        try:
+            with open(tmp, "wb") as fh:
+                stats.pages = merge(
+                    [front, *parts],
+                    footers,
+                    fh,
+                    title=f"{content.unit_name}{content.year}年度创建台账",
+                    total=total,
+                    links=links,
+                    outline=_outline(content, toc, anchors),
+                )
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
         stats.sha256 = _sha256(target)
+        stats.timings["merge"] = time.monotonic() - merge_started
     finally:
+        pool.close(kill=True)
         shutil.rmtree(work, ignore_errors=True)
-    stats.peak_rss_mb = max(stats.peak_rss_mb, peak_rss_mb())
+    stats.peak_worker_mb = pool.peak_worker_mb
+    stats.peak_parent_mb = peak_rss_mb()
+    # The build's peak: this process and its workers together, sampled; never below what any one of them reached.
+    stats.peak_rss_mb = max(pool.peak_tree_mb, stats.peak_worker_mb, stats.peak_parent_mb)
     stats.seconds = time.monotonic() - started
     return stats
 
 
+def _outline(content: ArchiveContent, toc: list, anchors: dict[str, tuple[int, float]]) -> list[OutlineItem]:
+    items = []
+    for entry in toc:
+        if entry["anchor"] not in anchors:
+            continue
+        page, top = anchors[entry["anchor"]]
+        item = OutlineItem(entry["label"], page, top)
+        for section in entry["sections"]:
+            for d in section["dossiers"]:
+                if d["anchor"] in anchors:
+                    dpage, dtop = anchors[d["anchor"]]
+                    item.children.append(OutlineItem(f"{d['number']} {d['title']}", dpage, dtop))
+        items.append(item)
+    return items
+
+
 def _track(stats: BuildStats, report: dict[str, Any]) -> None:
-    stats.peak_rss_mb = max(stats.peak_rss_mb, float(report.get("peak_rss_mb", 0)))
     stats.refused.extend(report.get("refused", []))
+    stats.opened.update(report.get("opened", []))
+    stats.served.update(report.get("served", []))
+    for k, v in report.get("seconds", {}).items():
+        stats.worker_seconds[k] = stats.worker_seconds.get(k, 0.0) + v
 
 
 def _sha256(path: Path) -> str:

@@ -78,9 +78,55 @@
     showRequestError("无法连接服务器，请检查网络后重试。");
   });
 
+  // <select multiple data-searchable-select>: a filter box above the list, a line naming what is chosen, and a click
+  // that toggles one option without Ctrl. Without JavaScript the plain multi-select works as before.
+  function enhanceSelect(select) {
+    if (select.dataset.searchableReady) { return; }
+    select.dataset.searchableReady = "1";
+    var box = document.createElement("input");
+    box.type = "search";
+    box.className = "form-control form-control-sm mb-1";
+    box.placeholder = "输入名称筛选";
+    box.setAttribute("aria-label", (select.getAttribute("aria-label") || "选项") + " 筛选");
+    var chosen = document.createElement("div");
+    chosen.className = "small text-muted";
+    chosen.setAttribute("data-chosen-for", select.name || "");
+    select.parentNode.insertBefore(box, select);
+    select.parentNode.insertBefore(chosen, select.nextSibling);
+    function showChosen() {
+      var names = [];
+      Array.prototype.forEach.call(select.options, function (o) { if (o.selected) { names.push(o.textContent.trim()); } });
+      chosen.textContent = names.length ? "已选：" + names.join("、") : "未选择";
+    }
+    box.addEventListener("input", function () {
+      var query = box.value.trim().toLowerCase();
+      Array.prototype.forEach.call(select.options, function (o) {
+        o.hidden = query !== "" && !o.selected && o.textContent.toLowerCase().indexOf(query) === -1;
+      });
+    });
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); }
+    });
+    select.addEventListener("mousedown", function (event) {
+      var option = event.target;
+      if (!(option instanceof HTMLOptionElement) || event.ctrlKey || event.metaKey || event.shiftKey) { return; }
+      event.preventDefault();
+      option.selected = !option.selected;
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+      select.focus();
+    });
+    select.addEventListener("change", showChosen);
+    showChosen();
+  }
+  function enhanceSelects(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("select[multiple][data-searchable-select]"), enhanceSelect);
+  }
+
   if (window.htmx) {
     window.htmx.onLoad(applySizes);
+    window.htmx.onLoad(enhanceSelects);
   } else {
     applySizes(document);
+    enhanceSelects(document);
   }
 })();

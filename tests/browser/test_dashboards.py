@@ -91,7 +91,7 @@ def test_city_page_in_the_browser(browser: Browser, live_server):
         assert not errors, errors
         context.close()
     context, page, _ = _sign_in(browser, live_server, "city_leader", {"width": 1440, "height": 900})
-    page.get_by_role("link", name="动态管理").click()
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="动态管理").click()
     page.locator("a[data-sort='tasks_overdue']").click()
     expect(page).to_have_url(re.compile(r"sort=tasks_overdue"))
     page.get_by_role("link", name="驾驶舱").nth(1).click()

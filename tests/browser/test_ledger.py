@@ -69,6 +69,9 @@ def test_liaison_files_a_dossier_on_a_phone_and_office_sends_it_back(browser: Br
     expect(page.locator("#slot-plan")).to_contain_text("活动方案.pdf")
 
     page.get_by_test_id("submit-button").click()
+    # Incomplete: asked once, then submitted anyway.
+    expect(page.get_by_test_id("submit-confirm")).to_contain_text("尚缺：")
+    page.get_by_test_id("submit-confirm-button").click()
     expect(page.get_by_text("档案已提交。")).to_be_visible()
     expect(page.get_by_test_id("status-badge").first).to_have_text("已提交")
     expect(page.get_by_test_id("archive-number")).to_have_text("2026-t-a-0001")

@@ -262,13 +262,25 @@ def test_excel_export_then_import_roundtrip(client, world, campaign):
         due_date=datetime.date(2099, 6, 30),
         status=TaskStatus.DOING,
         progress=40,
+        responsible_people=[world.users["a_liaison"]],
     )
     client.force_login(world.users["a_office"])
     response = client.get(reverse("campaigns:task_export", args=[campaign.pk]))
     data = b"".join(response.streaming_content) if response.streaming else response.content
     ds = tablib.Dataset().load(io.BytesIO(data), format="xlsx")
-    assert ds.headers == ["序号", "创建内容", "具体任务", "牵头单位", "配合单位", "完成时限", "完成情况", "进度"]
-    assert list(ds[0]) == ["1", "思想教育", "专题学习", "甲办公室", "甲同创单位", "2099-06-30", "进行中", "40%"]
+    assert ds.headers == [
+        "序号",
+        "创建内容",
+        "具体任务",
+        "牵头单位",
+        "配合单位",
+        "责任人",
+        "完成时限",
+        "完成情况",
+        "进度",
+    ]
+    person = world.users["a_liaison"].display_name
+    assert list(ds[0]) == ["1", "思想教育", "专题学习", "甲办公室", "甲同创单位", person, "2099-06-30", "进行中", "40%"]
 
     other = CampaignFactory(unit=world.unit_a)
     url = reverse("campaigns:task_import", args=[other.pk])

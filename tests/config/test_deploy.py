@@ -83,7 +83,7 @@ def test_compose_services_point_at_modules_that_exist():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
     assert {"web", "worker", "beat", "postgres", "redis"} <= set(services)
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "ocr-worker", "beat"):
         service = services[name]
         assert service["build"] == "." and (ROOT / "Dockerfile").is_file()
         assert "media:/data/media" in service["volumes"]

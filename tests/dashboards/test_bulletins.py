@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -94,3 +95,67 @@ def test_create_view_answers_400_in_chinese(world, client):
     last = (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).strftime("%Y-%m")
     response = client.post(reverse("dashboards:bulletin_create"), {"month": last})
     assert response.status_code == 400 and "还没有单位快照" in response.content.decode()
+
+
+def _pdf_text(data: bytes) -> tuple[str, int]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    text = "".join(page.extract_text() or "" for page in reader.pages)
+    return re.sub(r"\s+", "", text), len(reader.pages)  # table cells wrap: compare without the line breaks
+
+
+def test_pdf_shows_each_reader_what_the_page_shows(world, month, client):
+    """GIVEN a published 通报 without its ranking WHEN unit A and the office download the PDF THEN A's PDF has its
+    own row only and no 名次; the office's has both units ranked; both are A4 landscape in Noto CJK."""
+    import subprocess
+    import tempfile
+
+    b = _freeze(world, month)
+    bulletins.bulletin_publish(bulletin=b, publish_ranking=False, actor=world.user("city_office"))
+    url = reverse("dashboards:bulletin_pdf", kwargs={"pk": b.pk})
+    client.force_login(world.user("a_leader"))
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "attachment" in response["Content-Disposition"] and ".pdf" in response["Content-Disposition"]
+    text, pages = _pdf_text(response.content)
+    assert pages == 1
+    assert world.unit_a.name in text and world.unit_b.name not in text and "名次" not in text
+    assert "本月总体平稳" in text
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
+        fh.write(response.content)
+        fh.flush()
+        fonts = subprocess.run(["pdffonts", fh.name], capture_output=True, text=True, check=True).stdout
+        size = subprocess.run(["pdfinfo", fh.name], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Noto-?Sans-?CJK", fonts), fonts
+    width, height = (float(v) for v in re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", size).groups())
+    assert width > height  # landscape
+    client.force_login(world.user("city_leader"))
+    text, _ = _pdf_text(client.get(url).content)
+    assert world.unit_a.name in text and world.unit_b.name in text and "名次" in text
+    # A draft is the office's; a unit gets 404, as for the page.
+    from tests.factories import BulletinFactory
+
+    draft = BulletinFactory(office=world.city, month=datetime.date(2020, 1, 1), rows=b.rows)
+    client.force_login(world.user("a_office"))
+    assert client.get(reverse("dashboards:bulletin_pdf", kwargs={"pk": draft.pk})).status_code == 404
+    client.force_login(world.user("city_office"))
+    text, _ = _pdf_text(client.get(reverse("dashboards:bulletin_pdf", kwargs={"pk": draft.pk})).content)
+    assert "草稿" in text
+
+
+def test_pdf_of_hostile_notes_is_text_and_fetches_nothing(world, month, client, caplog):
+    """GIVEN notes that look like HTML pointing at the network and at local files WHEN the PDF is rendered THEN the
+    markup is printed as text (escaped) and the renderer's url_fetcher is asked for nothing it refuses."""
+    hostile = (
+        '<img src="http://127.0.0.1:9/x.png"><link rel="stylesheet" href="file:///etc/passwd"><script>alert(1)</script>'
+    )
+    b = bulletins.bulletin_freeze(office=world.city, month=month, notes=hostile, actor=world.user("city_office"))
+    client.force_login(world.user("city_office"))
+    with caplog.at_level("WARNING"):
+        response = client.get(reverse("dashboards:bulletin_pdf", kwargs={"pk": b.pk}))
+    assert response.status_code == 200
+    text, _ = _pdf_text(response.content)
+    assert '<imgsrc="http://127.0.0.1:9/x.png">' in text
+    assert "root:" not in text
+    assert "refused" not in caplog.text

@@ -184,3 +184,41 @@ def test_equal_values_share_a_rank_in_tree_order(world):
         UnitSnapshotFactory(unit=unit, date=today, measures=_measures(done))
     table = city_table(office=world.city)
     assert [(r.unit, r.rank) for r in table.rows] == [(third, 1), (world.unit_a, 2), (world.unit_b, 2)]
+
+
+def test_city_page_shows_each_units_photo_findings_to_the_office_only(world, client):
+    """GIVEN photo findings in unit A (two time mismatches, one duplicate pair) and in unit B (one mismatch)
+    WHEN the city office opens 动态管理 THEN each row shows the unit's counts, linked to its filtered ledger; the
+    counts are not a ranking measure; a unit's people cannot open the page."""
+    from ledger.models import PhotoCheck, PhotoDuplicate, Slot
+    from tests.factories import EventFactory, EvidenceFileFactory, PhotoCheckFactory, PhotoDuplicateFactory
+
+    today = timezone.localdate()
+    for unit in (world.unit_a, world.unit_b):
+        UnitSnapshotFactory(unit=unit, date=today, measures=_measures(50))
+    photos = {}
+    for unit, n in ((world.unit_a, 4), (world.unit_b, 1)):
+        event = EventFactory(campaign__unit=unit, organization=unit)
+        photos[unit.pk] = [EvidenceFileFactory(event=event, slot=Slot.PHOTO) for _ in range(n)]
+    a = photos[world.unit_a.pk]
+    PhotoCheckFactory(evidence_file=a[0], unit=world.unit_a, time_mismatch=True)
+    PhotoCheckFactory(evidence_file=a[1], unit=world.unit_a, time_mismatch=True)
+    PhotoCheckFactory(evidence_file=a[2], unit=world.unit_a)
+    PhotoCheckFactory(evidence_file=a[3], unit=world.unit_a)
+    PhotoDuplicateFactory(first=a[2], second=a[3])
+    PhotoCheckFactory(evidence_file=photos[world.unit_b.pk][0], unit=world.unit_b, time_mismatch=True)
+
+    client.force_login(world.user("city_leader"))
+    body = client.get(reverse("dashboards:city")).content.decode()
+    for unit in (world.unit_a, world.unit_b):
+        row = re.search(rf'<tr data-unit="{unit.pk}">(.*?)</tr>', body, re.S).group(1)
+        cell = re.search(r"<td[^>]*data-findings>(.*?)</td>", row, re.S).group(1)
+        mismatches = PhotoCheck.objects.filter(unit=unit, time_mismatch=True).count()
+        pairs = PhotoDuplicate.objects.filter(first__event__organization=unit)
+        paired = [*pairs.values_list("first", flat=True), *pairs.values_list("second", flat=True)]
+        duplicates = PhotoCheck.objects.filter(unit=unit, evidence_file__in=paired).count()
+        assert f"重复 {duplicates}<" in cell and f"时间不符 {mismatches}<" in cell
+        assert f"organization={unit.pk}&amp;evidence=duplicate" in cell
+    assert 'data-sort="duplicates"' not in body and "图片疑点" in body
+    client.force_login(world.user("a_office"))
+    assert client.get(reverse("dashboards:city")).status_code == 404

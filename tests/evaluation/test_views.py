@@ -225,7 +225,10 @@ def test_rectification_form_by_hand_keeps_input_and_edits(client, world):
     item = RectificationItem.objects.get()
     assert r.status_code == 302 and list(item.responsible_units.all()) == [world.dept_a]
     edit = reverse("evaluation:rectification_edit", args=[item.pk])
-    r = client.post(edit, {"problem": "宣传栏未更新", "status": "closed", "verification_note": "已核验"})
+    # 已销号 needs a 核验意见 and proof (issue 14): the dossier chosen at creation stays as proof.
+    r = client.post(
+        edit, {"problem": "宣传栏未更新", "status": "closed", "verification_note": "已核验", "proof_events": [event.pk]}
+    )
     item.refresh_from_db()
     assert r.status_code == 302 and item.status == RectificationStatus.CLOSED and item.verification_note == "已核验"
     listing = client.get(reverse("evaluation:rectification_list", args=[campaign.pk]), {"status": "closed"})

@@ -85,13 +85,19 @@ def test_tasks_are_routed_by_purpose_and_jobs_by_kind():
 def test_workers_consume_every_queue_and_beat_runs_the_reaper():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    worker_lines = [compose["services"]["worker"]["command"]] + [
-        line for line in makefile.splitlines() if "celery -A config worker" in line
-    ]
-    assert len(worker_lines) == 2
-    for line in worker_lines:
-        queues = re.search(r"-Q\s+(\S+)", line)
-        assert queues and set(queues.group(1).split(",")) == PURPOSES, line
+    make_lines = [line for line in makefile.splitlines() if "celery -A config worker" in line]
+    assert len(make_lines) == 1
+    queues = re.search(r"-Q\s+(\S+)", make_lines[0])
+    assert queues and set(queues.group(1).split(",")) == PURPOSES, make_lines[0]
+    # compose: the photo checks' OCR on a worker of its own, one photo at a time; the other queues on the main one.
+    consumed: dict[str, set[str]] = {}
+    for name in ("worker", "ocr-worker"):
+        queues = re.search(r"-Q\s+(\S+)", compose["services"][name]["command"])
+        assert queues, name
+        consumed[name] = set(queues.group(1).split(","))
+    assert consumed["worker"] | consumed["ocr-worker"] == PURPOSES
+    assert consumed["ocr-worker"] == {"ocr"} and "ocr" not in consumed["worker"]
+    assert "--concurrency 1" in compose["services"]["ocr-worker"]["command"]
     entry = settings.CELERY_BEAT_SCHEDULE["jobs-reap"]
     assert entry["task"] == "jobs.tasks.reap_jobs" and entry["schedule"] == 60.0
     assert entry["schedule"] < settings.JOBS_HEARTBEAT_TIMEOUT * 60

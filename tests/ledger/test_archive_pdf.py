@@ -7,9 +7,11 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 from pathlib import Path
 
@@ -160,6 +162,26 @@ def _toc_pages(pdf: Path, front_pages: int) -> dict[str, int]:
     return found
 
 
+def _toc_links(pdf: Path, front_pages: int) -> tuple[list[int], list[int]]:
+    """(the page number printed on each 目录 line, the page each 目录 link annotation jumps to), both in reading
+    order (pages, then top to bottom)."""
+    from pypdf import PdfReader
+
+    printed = []
+    for page in range(1, front_pages + 1):
+        for line in _text(pdf, page).splitlines():
+            if m := re.match(r"\s*(.+?)\s*\.{3,}\s*(\d+)\s*$", line):
+                printed.append(int(m.group(2)))
+    reader = PdfReader(str(pdf))
+    targets = []
+    for page in reader.pages[:front_pages]:
+        links = [a.get_object() for a in page.get("/Annots") or []]
+        links = [a for a in links if a.get("/Subtype") == "/Link" and "/Dest" in a]
+        for annot in sorted(links, key=lambda a: -float(a["/Rect"][3])):
+            targets.append(reader.get_page_number(annot["/Dest"][0].get_object()) + 1)
+    return printed, targets
+
+
 def _build(campaign, tmp_path: Path, **kw) -> tuple[Path, render.BuildStats]:
     content = archive_content.gather(campaign=campaign, year=2026, **kw)
     out = tmp_path / "archive.pdf"
@@ -185,6 +207,9 @@ def test_archive_fonts_toc_and_every_dossier_on_its_printed_page(archive_year, c
         assert event.archive_number in toc, f"{event.archive_number} missing from the 目录"
         page_text = _text(out, toc[event.archive_number])
         assert event.title in page_text and "材料清单" in page_text, (event.archive_number, toc[event.archive_number])
+    # Every 目录 line of a dossier is a link to the page its number names (annotations added at the merge).
+    printed, targets = _toc_links(out, front_pages=5)
+    assert len(printed) >= len(archive_year) + 3 and targets == printed
     last = _text(out, stats.pages)
     assert f"第 {stats.pages} 页 / 共 {stats.pages} 页" in last
     assert f"第 2 页 / 共 {stats.pages} 页" in _text(out, 2)
@@ -213,18 +238,41 @@ def test_photos_are_really_drawn_and_the_page_kept_as_an_artifact(archive_year, 
             )
     # A 62 mm-high photo at 50 dpi is ~120 × 90 px of its colour; a caption or blank page has none.
     assert all(n > 5000 for n in found.values()), found
+    # The PDF original (a 200 × 100 pt page reading "Plan") is drawn as an image on its dossier's page: pdftoppm
+    # made a 2:1 first-page image, cached by SHA-256, and the page shows its dark text pixels inside a frame.
+    plan = archive_year[1].evidence.get(detected_type="pdf")
+    preview = render.cache_dir() / f"{plan.sha256}-p1.jpg"
+    with Image.open(preview) as im:
+        assert im.size == (1000, 500)
+        assert im.convert("L").getextrema()[0] < 80  # the text is drawn, not a blank page
+    page = stats.dossier_pages[archive_year[1].pk]
+    images = subprocess.run(
+        ["pdfimages", "-list", "-f", str(page), "-l", str(page), str(out)], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.search(r"^\s*\d+\s+\d+\s+image\s+1000\s+500\b", images, re.M), images
+    assert "方案.pdf 第 1 页" in _text(out, page)
     # Downscaled copies are cached by SHA-256 and reused by a rebuild.
     cached = sorted(render.cache_dir().glob("*-1600.jpg"))
     assert len(cached) == 4
-    mtimes = [p.stat().st_mtime_ns for p in cached]
+    mtimes = [p.stat().st_mtime_ns for p in [*cached, preview]]
     _build(campaign_a, tmp_path)
-    assert [p.stat().st_mtime_ns for p in cached] == mtimes
+    assert [p.stat().st_mtime_ns for p in [*cached, preview]] == mtimes
 
 
 def test_hostile_description_causes_no_request_and_no_foreign_read(archive_year, campaign_a, tmp_path, http_recorder):
     out, stats = _build(campaign_a, tmp_path)
     assert Recorder.requests == []
     assert stats.refused == []  # escaped: the renderer never even saw those URLs as markup
+    # Every file the render workers opened (an audit hook on `open`, Python's own modules aside) and every file the
+    # fetcher served lies in MEDIA or STATIC, or is the chunk's own HTML in the build's work folder.
+    from django.conf import settings as dj
+
+    allowed = (str(Path(dj.MEDIA_ROOT).resolve()) + "/", *(str(Path(p).resolve()) + "/" for p in dj.STATICFILES_DIRS))
+    assert stats.served and all(p.startswith(allowed) for p in stats.served), stats.served
+    work = tempfile.gettempdir() + "/" + render.WORK_PREFIX
+    own_html = [p for p in stats.opened if p.startswith(work) and p.endswith(".html")]
+    foreign = [p for p in stats.opened if not p.startswith(allowed) and p not in own_html]
+    assert stats.opened and foreign == [], foreign
     text = _text(out)
     assert "file:///etc/passwd" in text  # printed as text
     assert "root:x:0:0" not in text
@@ -253,6 +301,77 @@ def test_fetcher_refuses_everything_but_static_and_listed_images(tmp_path, http_
         f"http://127.0.0.1:{port}/img.png",
     }
     assert allowed.as_uri() not in report["refused"]
+    # Nor was anything opened behind the fetcher's back: of those files only the allowed image was read.
+    assert "/etc/passwd" not in report["opened"] and str(other.resolve()) not in report["opened"]
+    assert str(allowed.resolve()) in report["opened"]
+
+
+def test_render_html_to_pdf_renders_one_string_with_the_same_walls(tmp_path, http_recorder):
+    """The public one-document entry (for other apps' PDFs, e.g. the 月度通报): same worker, same fetcher."""
+    port = http_recorder.server_address[1]
+    image = tmp_path / "chart.jpg"
+    image.write_bytes(_jpeg((20, 40, 230), size=(400, 300)))
+    html = (
+        f'<html><head><link rel="stylesheet" href="{render.css_url()}">'
+        f"<style>@import url(http://127.0.0.1:{port}/x.css);</style></head><body>"
+        f'<h1>月度通报</h1><img src="{image.as_uri()}"><img src="file:///etc/passwd"></body></html>'
+    )
+    target = tmp_path / "bulletin.pdf"
+    assert render.render_html_to_pdf(html, target, images=[image]) == _pages(target) == 1
+    assert Recorder.requests == []
+    assert "月度通报" in _text(target)
+    fonts = subprocess.run(["pdffonts", str(target)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Noto-?Sans-?CJK", fonts)
+    prefix = tmp_path / "page"
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-singlefile", str(target), str(prefix)], check=True)
+    with Image.open(prefix.with_suffix(".png")) as im:
+        blue = sum(n for n, (r, g, b) in im.convert("RGB").getcolors(1 << 20) if b > 200 and r < 60 and g < 80)
+    assert blue > 1000  # the allowed image is drawn
+    assert not list(Path(tempfile.gettempdir()).glob(f"{render.WORK_PREFIX}*/document.pdf"))
+
+
+def test_stale_work_folders_of_dead_builds_are_swept_and_live_ones_kept(tmp_path):
+    """GIVEN work folders of a dead build, of this (live) process, an unmarked fresh one and an unmarked old one
+    WHEN a build starts (sweep) THEN only the dead build's and the old unmarked one are removed."""
+    import os
+    import sys
+    import time
+
+    dead = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.2)"])
+    dead_owner = {"pid": dead.pid, "start": render._start_time(dead.pid), "boot": render._boot_id()}
+    dead.wait()
+    folders = {name: tmp_path / f"{render.WORK_PREFIX}{name}" for name in ("dead", "live", "fresh", "old")}
+    for path in folders.values():
+        path.mkdir()
+        (path / "part-0000.pdf").write_bytes(b"%PDF-")
+    (folders["dead"] / render.OWNER_FILE).write_text(json.dumps(dead_owner))
+    live_owner = {"pid": os.getpid(), "start": render._start_time(os.getpid()), "boot": render._boot_id()}
+    (folders["live"] / render.OWNER_FILE).write_text(json.dumps(live_owner))
+    old = time.time() - render.STALE_UNMARKED_SECONDS - 60
+    os.utime(folders["old"], (old, old))
+    other = tmp_path / "wenming-bench"  # not ours by name
+    other.mkdir()
+    removed = render.sweep_stale_workdirs(tmp_path)
+    assert sorted(p.name for p in removed) == sorted([folders["dead"].name, folders["old"].name])
+    assert folders["live"].exists() and folders["fresh"].exists() and other.exists()
+    assert not folders["dead"].exists() and not folders["old"].exists()
+
+
+def test_pdf_first_page_is_bounded(tmp_path):
+    """Only small PDFs are drawn (a big one is only listed), and a broken one gives no image, not an error."""
+    from ledger.archive import images
+
+    big = tmp_path / "big.pdf"
+    big.write_bytes(_pdf_bytes())
+    os.truncate(big, images.PDF_PREVIEW_MAX_BYTES + 1)
+    assert images.pdf_first_page(big, tmp_path / "big.jpg") is False and not (tmp_path / "big.jpg").exists()
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n garbage")
+    assert images.pdf_first_page(broken, tmp_path / "broken.jpg") is False
+    good = tmp_path / "good.pdf"
+    good.write_bytes(_pdf_bytes())
+    assert images.pdf_first_page(good, tmp_path / "good.jpg") is True
+    assert not list(tmp_path.glob(".pdfpage-*"))
 
 
 def test_chapters_by_criteria_print_each_dossier_once_and_cross_reference_it(archive_year, campaign_a, tmp_path):
@@ -343,6 +462,17 @@ def test_job_keeps_every_build_as_a_version_downloadable_in_scope_only(archive_y
     assert other.post(reverse("ledger:export_archive_pdf"), {"campaign": campaign_a.pk}).status_code == 404
 
 
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
 def _pages_of_bytes(body: bytes, tag: int) -> int:
     path = Path(f"/tmp/wenming-archive-test-{tag}.pdf")
     path.write_bytes(body)
@@ -386,8 +516,25 @@ def test_sigkilled_worker_mid_build_retries_and_the_final_pdf_is_complete(
         return j.status == JobStatus.RUNNING and j.attempt == 1 and 4 <= j.progress < 90 and j
 
     wait_for(laying_out, timeout=120, what="the first attempt to be laying out pages")
+
+    def owned_by(pid: int) -> list[Path]:
+        out = []
+        for path in Path(tempfile.gettempdir()).glob(f"{render.WORK_PREFIX}*"):
+            try:
+                if json.loads((path / render.OWNER_FILE).read_text())["pid"] == pid:
+                    out.append(path)
+            except (OSError, ValueError, KeyError):
+                pass
+        return out
+
+    left_behind = owned_by(first.pid)
+    assert left_behind, "the first attempt's work folder"
+    renderers = wait_for(lambda: _children(first.pid), timeout=60, what="the first attempt's render workers")
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=10)
+    # Its render workers die with it (PR_SET_PDEATHSIG), its work folder stays behind until the retry sweeps it.
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in renderers), timeout=10, what="renderers gone")
+    assert all(p.exists() for p in left_behind)
     time.sleep(django_settings.JOBS_HEARTBEAT_TIMEOUT + 0.5)
     assert job_services.job_reap()["requeued"] == 1
     worker_process()
@@ -399,6 +546,7 @@ def test_sigkilled_worker_mid_build_retries_and_the_final_pdf_is_complete(
     )
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.attempt == 2, job.error
+    assert not any(p.exists() for p in left_behind)  # swept by attempt 2
     build = ArchiveBuild.objects.get()
     kept = Path(build.file.path)
     assert hashlib.sha256(kept.read_bytes()).hexdigest() == build.sha256 == job.result_sha256

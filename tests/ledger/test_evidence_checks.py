@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
+import sys
 import threading
 import time
 from io import StringIO
@@ -24,7 +25,17 @@ from ledger import evidence_checks, evidence_selectors, evidence_services, servi
 from ledger.models import EventStatus, OcrStatus, PhotoCheck, PhotoDuplicate, Slot
 from organizations.models import OrganizationKind, Role
 from tests.conftest import build_world
-from tests.factories import CampaignFactory, EventFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import (
+    CampaignFactory,
+    CriterionFactory,
+    EvaluationSystemFactory,
+    EventFactory,
+    IndicatorFactory,
+    ItemFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
 
 from .photo_samples import NOTO_CJK, banner_photo, jpeg_bytes, recycled_copy, scene
 
@@ -103,6 +114,20 @@ def test_two_hundred_distinct_generated_photos_give_no_false_duplicate(settings)
     for i in range(0, 200, 10):
         copy = evidence_checks.photo_hashes(jpeg_bytes(recycled_copy(photos[i]), quality=70))
         assert evidence_checks.is_near_duplicate(hashes[i], copy, max_distance=limit)
+
+
+def test_hashing_many_files_in_threads_gives_the_same_hashes(tmp_path):
+    """ec.hash_files (what the bench times on 2 cores) agrees with one-by-one hashing; an unreadable file is None."""
+    paths = []
+    for i in range(6):
+        path = tmp_path / f"{i}.jpg"
+        path.write_bytes(jpeg_bytes(scene(130 + i, size=(1600, 1200))))
+        paths.append(path)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8 not really a jpeg")
+    one_by_one = [evidence_checks.photo_hashes(p.read_bytes()) for p in paths]
+    assert evidence_checks.hash_files([*paths, broken], workers=2) == [*one_by_one, None]
+    assert evidence_checks.hash_files(paths, workers=1) == one_by_one
 
 
 def test_the_same_photo_twice_in_one_dossier_is_not_a_duplicate_finding(world, campaign_a, add_photo):
@@ -279,6 +304,66 @@ def test_without_the_ocr_package_the_findings_say_ocr_is_off(world, campaign_a, 
     assert again.ocr_status == OcrStatus.DISABLED and again.ocr_note == "OCR 未启用"
 
 
+def test_an_ocr_import_that_fails_leaves_everything_else_working(world, campaign_a, add_photo, settings, monkeypatch):
+    """GIVEN OCR switched on but its package not importable (sys.modules blocks the import, as if not installed)
+    WHEN photos are uploaded, pages opened, the list filtered and the command run
+    THEN every page answers, hashes and capture times still give their findings, and each photo says OCR 未启用."""
+    settings.EVIDENCE_OCR_ENABLED = True
+    monkeypatch.setitem(sys.modules, evidence_checks.OCR_PACKAGE, None)
+    with pytest.raises(ImportError):
+        __import__(evidence_checks.OCR_PACKAGE)
+    assert not evidence_services.ocr_enabled()
+    img = scene(115)
+    first = _dossier(campaign_a, world.dept_a, "无 OCR 一")
+    second = _dossier(campaign_a, world.dept_a, "无 OCR 二")
+    a = add_photo(first, "横幅.jpg", jpeg_bytes(banner_photo(BANNER), taken="2026:04:30 10:00:00"))
+    add_photo(second, "原图.jpg", jpeg_bytes(img, taken="2026:03:05 10:00:00"))
+    add_photo(first, "翻拍.jpg", jpeg_bytes(recycled_copy(img), quality=70))
+    assert PhotoCheck.objects.count() == 3
+    assert set(PhotoCheck.objects.values_list("ocr_status", "ocr_note")) == {(OcrStatus.DISABLED, "OCR 未启用")}
+    assert PhotoCheck.objects.get(evidence_file=a).time_mismatch and PhotoDuplicate.objects.count() == 1
+
+    for actor in ("a_office", "a_liaison"):
+        c = client_for(world.user(actor))
+        page = c.get(reverse("ledger:detail", args=[first.pk]))
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert html.count('data-testid="finding-ocr-off"') == 2 and "横幅文字：OCR 未启用" in html
+        assert 'data-testid="finding-duplicate"' in html and 'data-testid="finding-time"' in html
+        assert c.get(reverse("ledger:index"), {"view": "gallery"}).status_code == 200
+        assert {e.pk for e in c.get(reverse("ledger:index"), {"evidence": "duplicate"}).context["page"]} == {
+            first.pk,
+            second.pk,
+        }
+    out = StringIO()
+    call_command("scan_evidence", "--json", stdout=out)
+    summary = json.loads(out.getvalue())
+    assert summary["checked"] == 3 and summary["ocr_ok"] == 0 and summary["duplicates"] == 1
+
+
+def test_an_ocr_package_that_cannot_load_counts_as_not_installed(
+    world, campaign_a, add_photo, settings, monkeypatch, tmp_path
+):
+    """GIVEN rapidocr "installed" but failing at import in the OCR child (as opencv does without libgl1 in a
+    slim image: a stand-in package earlier on PYTHONPATH raises that ImportError)
+    THEN the photo says OCR 未启用 with the reason, not 文字识别失败, and the other checks stand."""
+    settings.EVIDENCE_OCR_ENABLED = True
+    fake = tmp_path / "site" / evidence_checks.OCR_PACKAGE
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(
+        'raise ImportError("libGL.so.1: cannot open shared object file: No such file or directory")\n'
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
+    event = _dossier(campaign_a, world.dept_a, "OCR 装了用不了")
+    row = add_photo(event, "横幅.jpg", jpeg_bytes(banner_photo(BANNER), taken="2026:04:30 10:00:00"))
+    check = PhotoCheck.objects.get(evidence_file=row)
+    assert check.ocr_status == OcrStatus.DISABLED, check.ocr_note
+    assert check.ocr_note.startswith("OCR 未启用（rapidocr-onnxruntime 无法加载：ImportError: libGL.so.1")
+    assert check.phash and check.time_mismatch and not check.banner_unit_found
+    page = client_for(world.user("a_office")).get(reverse("ledger:detail", args=[event.pk])).content.decode()
+    assert "横幅文字：OCR 未启用（rapidocr-onnxruntime 无法加载" in page
+
+
 def test_a_photo_over_the_ocr_time_limit_is_skipped_with_a_note(world, campaign_a, add_photo, settings):
     settings.EVIDENCE_OCR_ENABLED = True
     settings.EVIDENCE_OCR_TIMEOUT = 0.3  # the child process cannot even load its models in that time
@@ -343,6 +428,99 @@ def test_the_reviewer_returns_a_dossier_in_one_click_with_a_finding_as_reason(wo
     assert event.status == EventStatus.RETURNED and event.return_reason == reason
 
 
+def test_findings_on_each_photo_for_the_liaison_and_office_and_in_the_review(world, campaign_a, add_photo):
+    """GIVEN a dossier of 甲办公室 with a recycled photo (its original in another dossier of unit A, which the
+    liaison cannot open) and a photo taken 40 days late, submitted for review
+    THEN the liaison and the 创建办 each see the badges under the photos they concern, the list filters find the
+    dossier for both, and the 创建办's review lists both findings, each returning the dossier in one click."""
+    img = scene(116)
+    elsewhere = _dossier(campaign_a, world.unit_a, "单位本级的档案")
+    add_photo(elsewhere, "原图.jpg", jpeg_bytes(img, taken="2026:03:05 10:00:00"))
+    event = _dossier(campaign_a, world.dept_a, "办公室的档案")
+    add_photo(event, "旧图.jpg", jpeg_bytes(recycled_copy(img), quality=70))
+    add_photo(event, "补拍.jpg", jpeg_bytes(scene(117), taken="2026:04:14 10:00:00"))
+    add_photo(event, "正常.jpg", jpeg_bytes(scene(118), taken="2026:03:05 11:00:00"))
+    event = services.event_submit(event=event, actor=None)
+
+    def badges(html: str) -> dict[str, list[str]]:
+        """data-testid of the findings under each photo, by the photo's file name."""
+        out = {}
+        for chunk in html.split('data-testid="evidence-item"')[1:]:
+            name = next(n for n in ("旧图.jpg", "补拍.jpg", "正常.jpg") if n in chunk.split("下载")[0])
+            out[name] = [t for t in ("finding-duplicate", "finding-time") if f'data-testid="{t}"' in chunk]
+        return out
+
+    liaison = client_for(world.user("a_liaison"))
+    office = client_for(world.user("a_office"))
+    liaison_html = liaison.get(reverse("ledger:detail", args=[event.pk])).content.decode()
+    office_page = office.get(reverse("ledger:detail", args=[event.pk]))
+    office_html = office_page.content.decode()
+    expected = {"旧图.jpg": ["finding-duplicate"], "补拍.jpg": ["finding-time"], "正常.jpg": []}
+    assert badges(liaison_html) == expected and badges(office_html) == expected
+    assert "与本单位其他档案中的一张图片相同或相近" in liaison_html  # the liaison cannot open that dossier
+    assert reverse("ledger:detail", args=[elsewhere.pk]) not in liaison_html
+    assert "单位本级的档案" in office_html  # the 创建办 can, so it is linked
+    for c in (liaison, office):
+        assert event.pk in {e.pk for e in c.get(reverse("ledger:index"), {"evidence": "duplicate"}).context["page"]}
+        assert {e.pk for e in c.get(reverse("ledger:index"), {"evidence": "time"}).context["page"]} == {event.pk}
+    assert 'data-testid="review-findings"' not in liaison_html
+
+    reasons = office_page.context["evidence_summary"].reasons
+    assert reasons == [
+        "图片“旧图.jpg”与其他档案中的图片疑似重复，请核实并更换为本次活动的照片。",
+        "图片“补拍.jpg”拍摄于活动结束后 40 天，与活动时间不符，请核实。",
+    ]
+    review = office_html.split('data-testid="review-findings"')[1].split("</ul>")[0]
+    assert review.count('data-testid="return-with-finding"') == 2
+    assert all(f'value="{r}"' in review and f"<span>{r}</span>" in review for r in reasons)
+    assert office.post(reverse("ledger:return", args=[event.pk]), {"reason": reasons[0]}).status_code == 302
+    event.refresh_from_db()
+    assert event.status == EventStatus.RETURNED and event.return_reason == reasons[0]
+
+
+def test_one_dossier_counts_for_each_criterion_it_is_tagged_to_without_a_second_upload(world, campaign_a, add_photo):
+    """GIVEN two criteria each needing one dossier with 2 photos, and one dossier with 2 photos tagged to both
+    THEN both criteria are met by it, the coverage page lists it under each and says so, and its 2 photos are
+    all the files there are (nothing was uploaded twice)."""
+    from evaluation.selectors import coverage_for
+    from evaluation.services import assessment_create
+    from ledger.models import EvidenceFile
+
+    system = EvaluationSystemFactory(name="测试测评体系")
+    indicator = IndicatorFactory(item=ItemFactory(system=system, code="1"), code="1.1")
+    rule = {"rule_min_dossiers": 1, "rule_min_photos": 2}
+    c1 = CriterionFactory(indicator=indicator, code="1.1.1", text="开展学雷锋志愿服务", **rule)
+    c2 = CriterionFactory(indicator=indicator, code="1.1.2", text="开展文明实践活动", **rule)
+    c3 = CriterionFactory(indicator=indicator, code="1.1.3", text="开展道德讲堂", **rule)
+    assessment_create(campaign=campaign_a, system=system, name="第一轮")
+    today = timezone.localdate()
+    event = EventFactory(campaign=campaign_a, organization=world.dept_a, title="一次活动两处计分", start_date=today)
+    other = EventFactory(campaign=campaign_a, organization=world.dept_a, title="只计一处的活动", start_date=today)
+    for e in (event, other):
+        add_photo(e, f"{e.pk}-一.jpg", jpeg_bytes(scene(120 + e.pk)))
+        add_photo(e, f"{e.pk}-二.jpg", jpeg_bytes(scene(220 + e.pk)))
+    c1.events.add(event)
+    c2.events.add(event)
+    c3.events.add(other)
+    cov = coverage_for(campaign_a, [c1, c2, c3])
+    assert [cov[c.pk].met for c in (c1, c2, c3)] == [True, True, True]
+    assert [[e.pk for e in cov[c.pk].events] for c in (c1, c2)] == [[event.pk], [event.pk]]
+    assert EvidenceFile.objects.filter(event=event).count() == 2
+
+    page = client_for(world.user("a_office")).get(reverse("evaluation:coverage", args=[campaign_a.pk, system.pk]))
+    html = page.content.decode()
+    note = html.split('data-testid="shared-dossier-note">')[1].split("</p>")[0]
+    assert (
+        note
+        == "一份档案关联多条测评标准时，在每条标准下都计入，无需再次上传材料；本体系中有 1 份档案同时计入多条标准。"
+    )
+    codes = ("1.1.1", "1.1.2", "1.1.3")
+    rows = {code: html.split(f'data-testid="coverage-{code}"')[1].split("</tr>")[0] for code in codes}
+    for code in ("1.1.1", "1.1.2"):
+        assert "一次活动两处计分" in rows[code] and "同时计入 2 条标准" in rows[code] and "已满足" in rows[code]
+    assert "只计一处的活动" in rows["1.1.3"] and "同时计入" not in rows["1.1.3"]
+
+
 def test_scan_evidence_rescans_one_campaign_as_json(world, campaign_a, campaign_b, add_photo, settings):
     img = scene(111)
     add_photo(_dossier(campaign_a, world.dept_a, "一"), "一.jpg", jpeg_bytes(img, taken="2026:04:14 10:00:00"))
@@ -395,6 +573,32 @@ def test_finding_counts_per_unit_for_the_city_office(world, campaign_a, campaign
     assert evidence_selectors.finding_counts_by_unit(world.user("a_office")) == {
         world.unit_a.pk: {"duplicates": 0, "time_mismatch": 1}
     }
+
+
+def test_a_district_office_is_not_told_of_a_pair_with_a_unit_outside_its_district(world, campaign_a, add_photo):
+    """GIVEN a district 文明办 under the city with its own unit C, and the same photo in unit A and in unit C
+    THEN the city office counts and sees the pair; the district office sees C's photo, but no duplicate finding,
+    no count and no filter hit for it, since the other photo lies outside its district."""
+    district = OrganizationFactory(
+        name="某区文明办", code="t-district", kind=OrganizationKind.OFFICE, parent=world.city
+    )
+    unit_c = OrganizationFactory(name="丙单位", code="t-c", kind=OrganizationKind.UNIT, parent=district)
+    district_user = member_of(district, "office")
+    img = scene(119)
+    add_photo(_dossier(campaign_a, world.dept_a, "甲的活动"), "甲.jpg", jpeg_bytes(img))
+    event_c = _dossier(CampaignFactory(unit=unit_c), unit_c, "丙的活动")
+    add_photo(event_c, "丙.jpg", jpeg_bytes(recycled_copy(img), quality=70))
+    assert not PhotoDuplicate.objects.get().same_unit
+
+    city = evidence_selectors.finding_counts_by_unit(world.user("city_office"))
+    assert city[unit_c.pk]["duplicates"] == 1 and city[world.unit_a.pk]["duplicates"] == 1
+    assert evidence_selectors.finding_counts_by_unit(district_user).get(unit_c.pk, {}).get("duplicates", 0) == 0
+    c = client_for(district_user)
+    page = c.get(reverse("ledger:detail", args=[event_c.pk])).content.decode()
+    assert "丙.jpg" in page and 'data-testid="finding-duplicate"' not in page and "甲的活动" not in page
+    assert {e.pk for e in c.get(reverse("ledger:index"), {"evidence": "duplicate"}).context["page"]} == set()
+    city_page = client_for(world.user("city_office")).get(reverse("ledger:detail", args=[event_c.pk])).content
+    assert 'data-testid="finding-duplicate"' in city_page.decode()
 
 
 @pytest.mark.worker

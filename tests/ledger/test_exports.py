@@ -71,7 +71,9 @@ def year_of_dossiers(world, campaign_a):
 
 def test_workbook_opens_in_openpyxl_with_rows_matching_the_database(tmp_path, campaign_a, year_of_dossiers):
     path = tmp_path / "台账.xlsx"
-    call_command("export_ledger", campaign=campaign_a.pk, year=2026, format="xlsx", output=str(path))
+    call_command(
+        "export_ledger", campaign=campaign_a.pk, year=2026, format="xlsx", output=str(path), include_unfinished=True
+    )
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["台账目录", "任务完成情况", "分类统计"]
     ws = wb["台账目录"]
@@ -108,7 +110,9 @@ def test_workbook_converts_in_libreoffice_headless_where_installed(tmp_path, cam
     if soffice is None:
         pytest.skip("LibreOffice (soffice) is not installed here")
     path = tmp_path / "ledger.xlsx"
-    call_command("export_ledger", campaign=campaign_a.pk, year=2026, format="xlsx", output=str(path))
+    call_command(
+        "export_ledger", campaign=campaign_a.pk, year=2026, format="xlsx", output=str(path), include_unfinished=True
+    )
     subprocess.run(
         [
             soffice,
@@ -147,7 +151,9 @@ class _Links(HTMLParser):
 
 def test_zip_archive_matches_its_checksums_and_every_link_resolves(tmp_path, campaign_a, year_of_dossiers):
     path = tmp_path / "archive.zip"
-    call_command("export_ledger", campaign=campaign_a.pk, year=2026, format="zip", output=str(path))
+    call_command(
+        "export_ledger", campaign=campaign_a.pk, year=2026, format="zip", output=str(path), include_unfinished=True
+    )
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
         assert "2026年度台账.xlsx" in names and "index.html" in names and "SHA256SUMS" in names
@@ -191,13 +197,23 @@ def test_download_buttons_export_only_what_the_user_sees(
     c = Client()
     c.force_login(world.user("a_liaison"))
     body = _export_through_a_job(
-        c, "ledger:export_workbook", django_capture_on_commit_callbacks, campaign=campaign_a.pk, year=2026
+        c,
+        "ledger:export_workbook",
+        django_capture_on_commit_callbacks,
+        campaign=campaign_a.pk,
+        year=2026,
+        include_unfinished="1",
     )
     ws = openpyxl.load_workbook(io.BytesIO(body))["台账目录"]
     visible = Event.objects.filter(campaign=campaign_a, start_date__year=2026, organization=world.dept_a).count()
     assert ws.max_row - 1 == visible == 3
     body = _export_through_a_job(
-        c, "ledger:export_archive", django_capture_on_commit_callbacks, campaign=campaign_a.pk, year=2026
+        c,
+        "ledger:export_archive",
+        django_capture_on_commit_callbacks,
+        campaign=campaign_a.pk,
+        year=2026,
+        include_unfinished="1",
     )
     with zipfile.ZipFile(io.BytesIO(body)) as zf:
         assert not any("第0次活动" in n for n in zf.namelist())

@@ -448,9 +448,7 @@ def test_batch_refusals_have_their_exact_message(event_a, world, settings):
     services.ledger_settings_update(campaign=event_a.campaign, review_enabled=True, max_dossier_mb=1)
     big = services.Upload("大.txt", b"x" * (1024 * 1024))
     assert message(slot=Slot.OTHER, uploads=[big]) == "本档案的材料总量将超过 1 MB 上限，请删减后再上传。"
-    event_a.status = EventStatus.SUBMITTED
+    event_a.status = EventStatus.ARCHIVED  # a submitted dossier still takes files (issue 14); an archived one not
     event_a.save(update_fields=["status"])
-    assert message(uploads=[services.Upload("d.jpg", samples.jpeg(seed=40))]) == (
-        "档案已提交或归档，不能再修改；如需修改请由创建办退回。"
-    )
+    assert message(uploads=[services.Upload("d.jpg", samples.jpeg(seed=40))]) == "档案已归档，不能再修改。"
     assert EvidenceFile.objects.count() == 1

@@ -151,7 +151,7 @@ def test_upload_endpoint_answers_json_and_keeps_nothing_on_failure(world, event_
 
 def test_review_flow_shows_the_reason_to_the_liaison(world, event_a):
     liaison, office = client_for(world.user("a_liaison")), client_for(world.user("a_office"))
-    liaison.post(reverse("ledger:submit", args=[event_a.pk]))
+    liaison.post(reverse("ledger:submit", args=[event_a.pk]), {"confirm": "1"})
     # A liaison cannot send back their own dossier.
     assert liaison.post(reverse("ledger:return", args=[event_a.pk]), {"reason": "x"}).status_code == 404
     office.post(reverse("ledger:return", args=[event_a.pk]), {"reason": "缺少活动现场照片"})

@@ -210,4 +210,16 @@ CASES += [
         kwargs=lambda w: {"pk": _published(w).pk},
         label="published",
     ),
+    Case(
+        "dashboards:bulletin_pdf",
+        only(200, (*CITY, *UNIT_READERS)),
+        kwargs=lambda w: {"pk": _published(w).pk},
+        label="published",
+    ),
+    Case(
+        "dashboards:bulletin_pdf",
+        only(200, CITY),
+        kwargs=lambda w: {"pk": w.once("bulletin_draft", lambda: _draft(w)).pk},
+        label="a draft: the office only",
+    ),
 ]

@@ -7,7 +7,14 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.importer import PlanImportError, match_unit_names, parse_checked, plan_import_confirm, read_plan_upload
+from campaigns.importer import (
+    PlanImportError,
+    match_unit_names,
+    parse_checked,
+    plan_import_confirm,
+    plan_payload,
+    read_plan_upload,
+)
 from campaigns.models import Campaign
 from campaigns.services import CampaignError
 from organizations.models import Organization
@@ -59,7 +66,7 @@ class Command(BaseCommand):
         created = None
         if not opts["dry_run"]:
             try:
-                created = plan_import_confirm(unit=unit, payload=plan.to_payload(), campaign=campaign, plan_text=text)
+                created = plan_import_confirm(unit=unit, payload=plan_payload(plan), campaign=campaign, plan_text=text)
             except (PlanImportError, CampaignError) as exc:
                 raise CommandError(f"导入失败，未创建任何内容：{exc}") from exc
         if opts["json"]:

@@ -24,7 +24,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", help="以 JSON 输出页数、档案数、图片数、用时、峰值内存、SHA-256"
         )
-        parser.add_argument("--chunk", type=int, default=50, help="每个排版进程处理的档案数（默认 50）")
+        parser.add_argument("--chunk", type=int, default=50, help="每块最多的档案数（默认 50）")
+        parser.add_argument("--workers", type=int, default=0, help="并行排版进程数（默认按 CPU 核数，至多 2）")
+        parser.add_argument("--detail", action="store_true", help="--json 另附分块数、进程数、各阶段用时（基准用）")
 
     def handle(self, *args, **opts) -> None:
         campaign = Campaign.objects.select_related("unit").filter(pk=opts["campaign"]).first()
@@ -43,14 +45,21 @@ class Command(BaseCommand):
 
         def progress(done: int, total: int, pages: int, peak_mb: float) -> None:
             # stderr, so --json keeps stdout to the one JSON line
-            self.stderr.write(f"已排版 {done}/{total} 份档案，{pages} 页，排版进程峰值内存 {peak_mb:.0f} MB")
+            self.stderr.write(f"已排版 {done}/{total} 份档案，{pages} 页，单个排版进程峰值内存 {peak_mb:.0f} MB")
 
         try:
-            stats = build_pdf(content, opts["output"], chunk_dossiers=max(1, opts["chunk"]), on_progress=progress)
+            stats = build_pdf(
+                content,
+                opts["output"],
+                chunk_dossiers=max(1, opts["chunk"]),
+                workers=max(0, opts["workers"]) or None,
+                on_progress=progress,
+            )
         except ArchiveBuildError as exc:
             raise CommandError(str(exc)) from exc
         if opts["json"]:
-            self.stdout.write(json.dumps(stats.as_json(), ensure_ascii=False))
+            data = stats.as_json() | (stats.detail() if opts["detail"] else {})
+            self.stdout.write(json.dumps(data, ensure_ascii=False))
         else:
             self.stdout.write(
                 f"已生成 {opts['output']}：{stats.pages} 页，{stats.dossiers} 份档案，{stats.photos} 张图片，"

@@ -19,6 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, required=True, help="年度，如 2026")
         parser.add_argument("--format", choices=["xlsx", "zip"], default="xlsx", help="xlsx 或 zip")
         parser.add_argument("-o", "--output", required=True, help="输出文件路径")
+        parser.add_argument(
+            "--include-unfinished",
+            action="store_true",
+            help="同时导出草稿和被退回的档案（档号前标注【草稿】/【退回】）；默认只导出已提交、已归档的档案",
+        )
 
     def handle(self, *args, **options) -> None:
         campaign = Campaign.objects.select_related("unit").filter(pk=options["campaign"]).first()
@@ -28,10 +33,15 @@ class Command(BaseCommand):
         if not path.parent.exists():
             raise CommandError(f"目录不存在：{path.parent}")
         events = Event.objects.all()
+        include = bool(options.get("include_unfinished"))
         if options["format"] == "xlsx":
-            n = write_workbook(str(path), campaign=campaign, year=options["year"], events=events)
+            n = write_workbook(
+                str(path), campaign=campaign, year=options["year"], events=events, include_unfinished=include
+            )
             self.stdout.write(self.style.SUCCESS(f"已导出 {n} 份档案的台账目录到 {path}"))
         else:
             with path.open("wb") as fh:
-                n = write_archive(fh, campaign=campaign, year=options["year"], events=events)
+                n = write_archive(
+                    fh, campaign=campaign, year=options["year"], events=events, include_unfinished=include
+                )
             self.stdout.write(self.style.SUCCESS(f"已导出档案包（{n} 个材料文件）到 {path}"))
