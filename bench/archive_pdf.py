@@ -252,12 +252,21 @@ def main() -> None:
             "generation_seconds": round(time.monotonic() - t, 1),
         },
     }
+    out = ROOT / "bench" / "results" / ("archive_pdf_year.json" if args.skip_first else "archive_pdf.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def save() -> None:  # after every phase, so a long run's early numbers are kept
+        results["machine"]["load_avg_now"] = os.getloadavg()[0]
+        out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
     if not args.skip_first:
         campaign = setup_year(args.dossiers, 2026, "s")
         results["archive"] = {"dossiers_requested": args.dossiers, **run_archive(campaign, 2026, RUN / "archive.pdf")}
         print(json.dumps(results["archive"]), flush=True)
+        save()
         results["archive_rebuild_warm_cache"] = run_archive(campaign, 2026, RUN / "archive.pdf", cold=False)
         print(json.dumps(results["archive_rebuild_warm_cache"]), flush=True)
+        save()
         if not args.skip_bare:
             results["bare_weasyprint"] = run_bare(campaign, 2026, RUN / "bare.pdf")
             print(json.dumps(results["bare_weasyprint"]), flush=True)
@@ -266,6 +275,7 @@ def main() -> None:
                 "cold_cache": round(results["archive"]["pages_per_second"] / bare_rate, 2),
                 "warm_cache": round(results["archive_rebuild_warm_cache"]["pages_per_second"] / bare_rate, 2),
             }
+            save()
     if not args.skip_year:
         year_campaign = setup_year(args.year_dossiers, 2026, "y", shared_photos=args.year_shared_photos)
         results["year"] = {
@@ -277,8 +287,7 @@ def main() -> None:
     from ledger.archive.memory import peak_rss_mb
 
     results["bench_process_peak_rss_mb"] = peak_rss_mb()
-    out = ROOT / "bench" / "results" / ("archive_pdf_year.json" if args.skip_first else "archive_pdf.json")
-    out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    save()
     print(json.dumps(results, ensure_ascii=False, indent=2))
 
 

@@ -168,7 +168,7 @@ def _sizes() -> dict[str, int]:
     }
 
 
-def measure(repeat: int, snapshot: bool) -> dict:
+def measure(repeat: int, snapshot: bool, priority: int | None = None) -> dict:
     _setup_django()
     from django.db import connection
     from django.test import Client
@@ -178,8 +178,15 @@ def measure(repeat: int, snapshot: bool) -> dict:
         # Bulk inserts can leave the planner's statistics stale; the nightly autovacuum would have analysed them.
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    if priority is not None:
+        # On a shared machine: this process and its PostgreSQL backend ahead of the others (needs root).
+        os.setpriority(os.PRIO_PROCESS, 0, priority)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                os.setpriority(os.PRIO_PROCESS, cursor.fetchone()[0], priority)
     pages, picked = _targets()
-    result: dict = {"database": connection.vendor, "picked": picked, "sizes": _sizes(), "pages": {}}
+    result: dict = {"database": connection.vendor, "picked": picked, "sizes": _sizes(), "pages": {}, "nice": priority}
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
@@ -243,9 +250,10 @@ def _seed_sqlite(scale: str) -> str:
     return url
 
 
-def _run_child(label: str, url: str, repeat: int, snapshot: bool) -> dict:
+def _run_child(label: str, url: str, repeat: int, snapshot: bool, priority: int | None) -> dict:
     env = {**os.environ, "DATABASE_URL": url}
     args = [sys.executable, __file__, "--child", "--repeat", str(repeat)] + (["--snapshot"] if snapshot else [])
+    args += ["--priority", str(priority)] if priority is not None else []
     proc = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{label}: benchmark failed\n{proc.stderr[-4000:]}")
@@ -282,10 +290,13 @@ def main() -> None:
     parser.add_argument("--snapshot", action="store_true", help="also time the nightly snapshot of every unit")
     parser.add_argument("--seed-scale", choices=["demo", "large"], default="demo")
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument(
+        "--priority", type=int, default=None, help="nice value for the run and its PostgreSQL backend (root; e.g. -10)"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.repeat, args.snapshot), ensure_ascii=False))
+        print(json.dumps(measure(args.repeat, args.snapshot, args.priority), ensure_ascii=False))
         return
     targets = list(args.db)
     if not targets and os.environ.get("BENCH_DATABASES"):
@@ -302,7 +313,7 @@ def main() -> None:
     results = {}
     for label, url in dbs.items():
         start = time.perf_counter()
-        results[label] = _run_child(label, url, args.repeat, args.snapshot)
+        results[label] = _run_child(label, url, args.repeat, args.snapshot, args.priority)
         print(f"{label}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
     report = {
         "machine": machine,

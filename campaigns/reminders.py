@@ -23,7 +23,16 @@ from django.urls import reverse
 
 from organizations.models import Membership, Organization, Role, User
 
-from .models import Campaign, CampaignStatus, LeadershipMember, LeadershipRole, ReminderSettings, Task, TaskStatus
+from .models import (
+    Campaign,
+    CampaignStatus,
+    LeadershipMember,
+    LeadershipRole,
+    ReminderSettings,
+    Task,
+    TaskStatus,
+    current_status_q,
+)
 
 # How long after its start a task's start notice may still be caught up (a server down for a few days).
 START_CATCH_UP_DAYS = 7
@@ -78,8 +87,13 @@ class RuleContext:
 
 
 def load_context(today: datetime.date, *, campaign_ids: Iterable[int] | None = None) -> RuleContext:
-    """The active campaigns with their settings (one query)."""
-    qs = Campaign.objects.filter(status=CampaignStatus.ACTIVE).select_related("unit", "reminder_settings")
+    """The campaigns under way on `today` (active and covering its year) with their settings (one query).
+
+    A campaign whose years are over reads 已结束 even if nobody closed it, so it sends no more reminders.
+    """
+    qs = Campaign.objects.filter(current_status_q(CampaignStatus.ACTIVE, year=today.year)).select_related(
+        "unit", "reminder_settings"
+    )
     if campaign_ids is not None:
         qs = qs.filter(pk__in=list(campaign_ids))
     campaigns = {}

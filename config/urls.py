@@ -32,6 +32,7 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("notifications/", include("notifications.urls")),
     path("history/", include("history.urls")),
+    path("trash/", include("trash.urls")),
     path("admin/", admin.site.urls),
 ]
 

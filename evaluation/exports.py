@@ -103,6 +103,7 @@ def round_workbook(sheet: Sheet) -> bytes:
 
 class RectificationResource(resources.ModelResource):
     criterion = fields.Field(attribute="criterion__code", column_name="标准编号")
+    round = fields.Field(column_name="来源自查")
     problem = fields.Field(attribute="problem", column_name="存在问题")
     points_lost = fields.Field(attribute="points_lost", column_name="失分")
     measure = fields.Field(attribute="measure", column_name="整改措施")
@@ -128,8 +129,12 @@ class RectificationResource(resources.ModelResource):
             "overdue",
             "proof",
             "verification_note",
+            "round",
         )
         export_order = fields
+
+    def dehydrate_round(self, obj: RectificationItem) -> str:
+        return obj.assessment.name if obj.assessment_id else ""
 
     def dehydrate_units(self, obj: RectificationItem) -> str:
         return "、".join(u.display_name for u in obj.responsible_units.all())

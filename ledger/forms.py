@@ -114,6 +114,15 @@ class ReturnForm(forms.Form):
     )
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="撤档原因",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        error_messages={"required": "请填写撤档原因。"},
+    )
+
+
 class MediaReportForm(forms.Form):
     outlet = forms.CharField(label="媒体", max_length=100, error_messages={"required": "请填写媒体名称。"})
     date = forms.DateField(label="刊发日期", widget=DATE_WIDGET, error_messages={"required": "请填写刊发日期。"})

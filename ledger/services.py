@@ -19,6 +19,7 @@ from campaigns.models import Campaign, Task
 from organizations.field_ranges import date_problem
 from organizations.models import Organization
 from organizations.scoping import unit_of
+from trash.services import trash_delete
 
 from .evidence_services import enqueue_photo_checks, photo_checks_refresh_times
 from .models import (
@@ -104,6 +105,11 @@ def late_days(event: Event, when: datetime.datetime | None) -> int | None:
     if when is None:
         return None
     return (timezone.localtime(when).date() - event.activity_date).days
+
+
+def evidence_restored(evidence: EvidenceFile) -> None:
+    """After the 回收站 put a file back: the dossier's completeness counts it again."""
+    _refresh_completeness(Event.objects.get(pk=evidence.event_id))
 
 
 def _refresh_completeness(event: Event) -> None:
@@ -363,15 +369,43 @@ def event_archive(*, event: Event, actor: object) -> Event:
 
 
 @transaction.atomic
+def event_withdraw(*, event: Event, actor: object, reason: str) -> Event:
+    """撤档: the unit's 管理员 takes an archived dossier out of the archive, with a reason; it goes back to 已退回
+    (its 档号 stays, so numbers remain gapless) and can be corrected and submitted again. An archived dossier is
+    never deleted."""
+    from organizations.audit import audit_record
+    from organizations.scoping import can_administer, can_manage
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写撤档原因。"})
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if not (can_manage(actor, event.organization) and can_administer(actor, event.organization)):
+        raise LedgerError("只有本单位的管理员可以撤档。")
+    if event.status != EventStatus.ARCHIVED:
+        raise LedgerError("只有已归档的档案可以撤档。")
+    event.status = EventStatus.RETURNED
+    event.return_reason = f"撤档：{reason}"
+    event.returned_at = timezone.now()
+    event.archived_at = None
+    event.save(update_fields=["status", "return_reason", "returned_at", "archived_at", "updated_at"])
+    _log(event, LogAction.RETURN, actor, note=f"撤档：{reason}", withdraw=True)
+    audit_record(actor=actor, action="withdraw", obj=event, organization=event.organization, details={"reason": reason})
+    return event
+
+
+@transaction.atomic
 def event_delete(*, event: Event, actor: object) -> None:
     """Delete a draft that never got a number (numbered dossiers stay, so 档号 remain gapless)."""
     event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.status == EventStatus.ARCHIVED:
+        raise LedgerError("已归档的档案不能删除，只能由管理员撤档。")
     if event.archive_number:
         raise LedgerError("已编档号的档案不能删除。")
     names = [n for f in event.evidence.all() for n in (f.file.name, f.thumbnail.name) if n]
     _log(None, LogAction.DELETE, actor, note=event.title, event_id=event.pk, files=len(names))
-    event.delete()
-    transaction.on_commit(lambda: delete_stored(names))
+    # Into the unit's 回收站 with its files and media reports; the stored files stay until the purge.
+    trash_delete(obj=event, actor=actor)
 
 
 # ------------------------------------------------------------------------------
@@ -509,10 +543,9 @@ def _enqueue_thumbnails(ids: list[int]) -> None:
 
 @transaction.atomic
 def evidence_delete(*, evidence: EvidenceFile, actor: object) -> None:
-    """Remove one file from a dossier; the removal is recorded, the stored file goes after commit."""
+    """Move one file of a dossier into the 回收站; the removal is recorded, the stored file stays until the purge."""
     event = Event.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=evidence.event_id)
     _check_removable(event, evidence.uploaded_at)
-    names = [n for n in (evidence.file.name, evidence.thumbnail.name) if n]
     _log(
         event,
         LogAction.DELETE_FILE,
@@ -522,9 +555,8 @@ def evidence_delete(*, evidence: EvidenceFile, actor: object) -> None:
         sha256=evidence.sha256,
         size=evidence.size,
     )
-    evidence.delete()
+    trash_delete(obj=evidence, actor=actor)  # into the 回收站; the stored file stays until the purge
     _refresh_completeness(event)
-    transaction.on_commit(lambda: delete_stored(names))
 
 
 def evidence_make_thumbnail(*, evidence_id: int) -> EvidenceFile | None:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/return/", views.event_return, name="return"),
     path("<int:pk>/archive/", views.event_archive, name="archive"),
     path("<int:pk>/delete/", views.event_delete, name="delete"),
+    path("<int:pk>/withdraw/", views.event_withdraw, name="withdraw"),
     path("<int:pk>/media-reports/", views.media_report_add, name="media_report_add"),
     path("files/<int:pk>/download/", views.evidence_download, name="file_download"),
     path("files/<int:pk>/preview/", views.evidence_preview, name="file_preview"),

@@ -360,6 +360,29 @@ def event_archive(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, lambda e: services.event_archive(event=e, actor=request.user), "已归档。", review=True)
 
 
+def event_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """撤档 (管理员 only): a small form with the reason; an archived dossier is withdrawn, never deleted."""
+    from django.core.exceptions import PermissionDenied
+
+    from organizations.scoping import can_administer, can_manage
+
+    from .forms import WithdrawForm
+
+    event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)
+    if not (can_manage(request.user, event.organization) and can_administer(request.user, event.organization)):
+        raise PermissionDenied("只有本单位的管理员可以撤档。")
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.event_withdraw(event=event, actor=request.user, reason=form.cleaned_data["reason"])
+        except (services.LedgerError, ValidationError) as exc:
+            messages.error(request, "；".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, "已撤档，档案退回为“已退回”状态。")
+            return redirect("ledger:detail", pk=event.pk)
+    return render(request, "ledger/event_withdraw.html", {"event": event, "form": form})
+
+
 @require_POST
 def event_delete(request: HttpRequest, pk: int) -> HttpResponse:
     event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)

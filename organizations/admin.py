@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 
 from . import services
-from .models import AuditEntry, Membership, Organization, User
+from .models import AccessRefusal, AuditEntry, Membership, Organization, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -89,4 +89,19 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # The trail is append-only, even for the platform admin.
+        return False
+
+
+@admin.register(AccessRefusal)
+class AccessRefusalAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor", "status", "method", "path", "organization"]
+    list_filter = ["status", "method"]
+    search_fields = ["path", "actor__username", "actor__real_name"]
+    list_select_related = ["actor", "organization"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -11,6 +11,8 @@ ACTION_LABELS = {
     "update": "修改",
     "delete": "删除",
     "restore": "恢复",
+    "purge": "彻底删除",
+    "withdraw": "撤档",
     "grant": "授予角色",
     "revoke": "撤销角色",
     "password_reset": "重置密码",

@@ -138,3 +138,35 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class AccessRefusal(models.Model):
+    """A refused access (403, or 404 on an object out of scope) by a signed-in user; at most one per user and path
+    in each REFUSED_ACCESS_WINDOW (organizations/refusals.py). Shown to the 管理员 on the 操作记录 page."""
+
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("所属组织"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    path = models.CharField(_("路径"), max_length=1000)
+    method = models.CharField(_("方法"), max_length=10)
+    status = models.PositiveSmallIntegerField(_("状态码"))
+
+    action = "refused"
+
+    class Meta:
+        verbose_name = _("拒绝访问记录")
+        verbose_name_plural = _("拒绝访问记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.status} {self.path}"
+
+    @property
+    def object_repr(self) -> str:
+        return self.path
+
+    @property
+    def details(self) -> dict:
+        return {"status": self.status, "method": self.method}

@@ -1,5 +1,5 @@
-"""Refused accesses (a 403, or a 404 on a page whose URL resolved: an object out of the user's scope) go into the
-操作记录 as `refused` entries, visible to the 管理员 of the user's organisation and the offices above it.
+"""Refused accesses (a 403, or a 404 on a page whose URL resolved: an object out of the user's scope) are kept as
+AccessRefusal rows, shown on the 操作记录 page (操作 “拒绝访问”) to the 管理员 of the user's organisation and above.
 
 Rate-limited: one entry per user and path in each REFUSED_ACCESS_WINDOW seconds (default 60), counted in the cache
 (Redis in production, so every web process shares it). A crawler walking ids writes one row per id per minute at
@@ -14,12 +14,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import QuerySet
 
-from .audit import audit_record
-from .models import AuditEntry
-from .scoping import get_scope
+from .models import AccessRefusal
+from .scoping import get_scope, scope_filter
 
-REFUSED = "refused"
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +36,7 @@ def _first_time_in_window(user_id: int, path: str) -> bool:
         return True
 
 
-def refused_access_record(*, user: Any, path: str, status: int, method: str = "GET") -> AuditEntry | None:
+def refused_access_record(*, user: Any, path: str, status: int, method: str = "GET") -> AccessRefusal | None:
     """Record that `user` was refused `path` (403/404), unless the same was recorded within the window."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
@@ -45,11 +44,15 @@ def refused_access_record(*, user: Any, path: str, status: int, method: str = "G
         return None
     memberships = get_scope(user).memberships
     organization = memberships[0].organization if memberships else None
-    return audit_record(
-        actor=user,
-        action=REFUSED,
-        object_type="request",
-        object_repr=path[:300],
-        organization=organization,
-        details={"status": status, "method": method[:10], "path": path[:1000], "window": window_seconds()},
+    return AccessRefusal.objects.create(
+        actor=user, organization=organization, path=path[:1000], method=method[:10], status=status
     )
+
+
+def refusals_for(*, user: Any, organization: Any = None) -> QuerySet[AccessRefusal]:
+    """Refusals of people in the organisations the user manages (管理员 only), newest first."""
+    qs = AccessRefusal.objects.select_related("actor", "organization")
+    qs = scope_filter(qs, user, "organization", action="manage")
+    if organization is not None:
+        qs = qs.filter(organization__path__startswith=organization.path)
+    return qs.order_by("-at", "-pk")

@@ -59,11 +59,7 @@ def audit_entries_for(*, user: object, action: str = "", organization: Organizat
     from .models import AuditEntry
     from .scoping import scope_filter
 
-    base = AuditEntry.objects.select_related("actor", "organization")
-    # Refused accesses (organizations/refusals.py) are for the 管理员 of the user's organisation and above only.
-    qs = scope_filter(base, user, "organization").exclude(action="refused") | scope_filter(
-        base, user, "organization", action="manage"
-    ).filter(action="refused")
+    qs = scope_filter(AuditEntry.objects.select_related("actor", "organization"), user, "organization")
     if action:
         qs = qs.filter(action=action)
     if organization is not None:

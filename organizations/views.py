@@ -177,7 +177,12 @@ def audit_list_view(request: HttpRequest) -> HttpResponse:
     if raw.isdigit() and len(raw) <= 18:
         # Junk, or an organisation out of sight, is ignored: the page then shows everything the user may see.
         organization = organizations_visible_to(request.user).filter(pk=int(raw)).first()
-    entries = audit_entries_for(user=request.user, action=action, organization=organization)
+    if action == "refused":
+        from .refusals import refusals_for
+
+        entries = refusals_for(user=request.user, organization=organization)
+    else:
+        entries = audit_entries_for(user=request.user, action=action, organization=organization)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     from .audit import ACTION_LABELS
 

@@ -10,7 +10,8 @@ set -euo pipefail
 mode=${1:-run}
 run_pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
 # libgl1 and libglib2.0-0: opencv-python, which the OCR of requirements-ocr.txt needs
-test_pkgs=(poppler-utils chromium postgresql redis-server libreoffice-calc-nogui libgl1 libglib2.0-0)
+# postgresql-client: pg_dump/pg_restore for manage.py backup/restore (tests/backup/)
+test_pkgs=(poppler-utils chromium postgresql postgresql-client redis-server libreoffice-calc-nogui libgl1 libglib2.0-0)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -71,6 +71,7 @@ from tests.factories import (
     VolunteerFactory,
 )
 from tests.ledger import samples
+from trash.services import trash_delete
 
 TOKEN = "PLANTEDB" + secrets.token_hex(4).upper()
 SEARCH = TOKEN[:11]  # matches B's rows with icontains, but is not the token itself
@@ -195,6 +196,10 @@ def _side(w, side: str, shared: SimpleNamespace) -> SimpleNamespace:
         outbox=outbox,
         robot=robot,
         job=job,
+        # 回收站: a deleted dossier of this side (its title and the row's snapshot are planted for B).
+        deletion=trash_delete(
+            obj=EventFactory(campaign=campaign, organization=dept, title="已删除的档案"), actor=admin
+        ),
         **vars(shared),
     )
 
@@ -393,6 +398,9 @@ def routes() -> dict[str, list[dict[str, str]]]:
         "history:volunteer": [{"pk": "volunteer"}],
         "history:round": [{"pk": "round"}],
         "history:rectification": [{"pk": "rectification"}],
+        "trash:index": none,
+        "trash:restore": [{"pk": "deletion"}],
+        "trash:empty": none,
         "organizations:detail": [{"pk": "unit"}, {"pk": "dept"}],
         "organizations:create_child": [{"pk": "unit"}],
         "organizations:edit": [{"pk": "unit"}, {"pk": "dept"}],
@@ -427,6 +435,7 @@ def routes() -> dict[str, list[dict[str, str]]]:
         "ledger:return": [{"pk": "event_submitted"}],
         "ledger:archive": [{"pk": "event_submitted"}],
         "ledger:delete": [{"pk": "event"}],
+        "ledger:withdraw": [{"pk": "event_submitted"}],
         "ledger:media_report_add": [{"pk": "event"}],
         "ledger:file_download": [{"pk": "file"}],
         "ledger:file_preview": [{"pk": "file"}],

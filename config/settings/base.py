@@ -51,6 +51,7 @@ THIRD_PARTY_APPS = [
 # Ordered bottom-up as in ../shared/DESIGN.md: an app imports only from the apps above it in this list.
 LOCAL_APPS = [
     "organizations",
+    "trash",
     "notifications",
     "jobs",
     "campaigns",
@@ -59,6 +60,7 @@ LOCAL_APPS = [
     "volunteers",
     "dashboards",
     "history",
+    "backups",
     "demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -171,6 +173,8 @@ JOBS_QUEUED_RESEND_AFTER = env.int("JOBS_QUEUED_RESEND_AFTER", default=15 * 60)
 JOBS_PROGRESS_INTERVAL = env.float("JOBS_PROGRESS_INTERVAL", default=0.5)
 # Finished jobs' files are deleted after this many days (the row stays; the user generates the file again).
 JOBS_RESULT_RETENTION_DAYS = env.int("JOBS_RESULT_RETENTION_DAYS", default=7)
+# 回收站 (trash/): a deleted dossier, file, task, volunteer or service activity is kept this many days, then purged.
+TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic schedules live here, in one place.
@@ -195,6 +199,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "dashboards-snapshot-units": {
         "task": "dashboards.snapshot_units",
         "schedule": crontab(hour=0, minute=30),
+        "options": {"expires": 12 * 60 * 60},
+    },
+    # File check (backups/): missing, corrupted and orphaned media files, weekly on Sunday 03:00; the result is a
+    # FileCheck row shown on the admin index.
+    # 回收站 purge (trash/): what has been deleted longer than TRASH_RETENTION_DAYS goes for good, files included.
+    "trash-purge-expired": {
+        "task": "trash.purge_expired",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 12 * 60 * 60},
+    },
+    "backups-check-files": {
+        "task": "backups.check_files",
+        "schedule": crontab(hour=3, minute=0, day_of_week=0),
         "options": {"expires": 12 * 60 * 60},
     },
 }

@@ -104,7 +104,7 @@ OWN_PLAN = (
 def test_office_imports_a_plan_with_searchable_pickers_and_the_same_plan_updates(browser: Browser, live_server):
     from campaigns.models import Campaign
 
-    world = build_world()
+    build_world()
     ARTIFACTS.mkdir(exist_ok=True)
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     page = context.new_page()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+import unicodedata
 import zipfile
 from io import StringIO
 from pathlib import Path
@@ -166,6 +167,12 @@ def test_journey_office_at_the_desk(browser: Browser, live_server):
     expect(page.get_by_role("table").first).to_contain_text(round_.name)
     assert RectificationItem.objects.filter(assessment=round_).count() > before
     w.shot("rectifications")
+    # How the open round compares with the first (later minus earlier).
+    page.goto(f"{w.base}/evaluation/rounds/{round_.pk}/")
+    page.get_by_role("link", name="与其他轮次对比").click()
+    expect(page.get_by_role("heading", name="轮次对比")).to_be_visible()
+    expect(page.get_by_test_id("total-change")).not_to_be_empty()
+    w.shot("round-compare")
 
     # The year's 台账 workbook and the ZIP of originals for the inspectors' USB stick.
     year = today.year
@@ -314,9 +321,24 @@ def test_journey_liaison_on_a_phone(browser: Browser, live_server):
     expect(page.get_by_text("媒体报道已登记。")).to_be_visible()
     expect(page.get_by_test_id("missing")).to_have_count(0)
     w.shot("desk-additions")
+    # The task page lists the dossier with its completeness.
+    page.goto(f"{w.base}/campaigns/tasks/{task.pk}/")
+    expect(page.get_by_test_id("task-dossiers").get_by_test_id("task-dossier").filter(has_text=title)).to_be_visible()
+    w.shot("task-dossiers")
     w.close()
     event.refresh_from_db()
     assert event.status == EventStatus.SUBMITTED and event.is_complete
+
+    # The 创建办 sees what came after submission marked as new, and files the dossier.
+    w = Walk(browser, live_server, "liaison-office", "scjgj_office", DESK)
+    page = w.page
+    page.goto(f"{w.base}/ledger/{event.pk}/")
+    expect(page.get_by_test_id("additions-summary")).to_contain_text("提交后新增")
+    expect(page.get_by_test_id("additions-summary")).to_contain_text("媒体报道 1 篇")
+    w.shot("review-new")
+    page.get_by_role("button", name="审核通过并归档").click()
+    expect(page.get_by_test_id("status-badge").first).to_have_text("已归档")
+    w.close()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -373,9 +395,11 @@ def test_journey_leader_at_the_desk_and_in_print(browser: Browser, live_server):
     (ARTIFACTS / "journey-leader-overview.pdf").write_bytes(pdf)
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1, f"the overview prints on {len(reader.pages)} pages"
-    text = reader.pages[0].extract_text()
+    # NFKC: pypdf gives some CJK glyphs as their compatibility forms (⽂ for 文).
+    text = unicodedata.normalize("NFKC", reader.pages[0].extract_text())
     assert "任务进展" in text and "实施阶段" in text
-    assert "创建方案与任务" not in text and "退出登录" not in text, "the navbar was printed"
+    assert "文明创建管理平台" not in text and "退出登录" not in text, "the navbar was printed"
+    assert "提醒规则" not in text and "打印（A4" not in text, "the tabs and buttons were printed"
     width, height = float(reader.pages[0].mediabox.width), float(reader.pages[0].mediabox.height)
     assert abs(width - 595) < 3 and abs(height - 842) < 3, (width, height)  # A4 portrait, in points
     page.emulate_media(media="screen")

@@ -1,8 +1,10 @@
 """Issue 14, item 4: comparing rounds, the round list's totals, 转整改 of many rows at once, 已销号 with proof."""
 
 import datetime
+import io
 from decimal import Decimal as D
 
+import openpyxl
 import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -128,6 +130,11 @@ def test_all_lost_points_become_items_with_units_deadline_and_round_and_never_tw
     listing = client.get(reverse("evaluation:rectification_list", args=[campaign.pk]), {"round": a.pk})
     assert f'data-testid="round-of-{items["1.1.1"].pk}"' in listing.content.decode()
     assert "第一轮自查" in listing.content.decode()
+    # …and so does its Excel export.
+    out = client.get(reverse("evaluation:rectification_export", args=[campaign.pk]), {"round": a.pk})
+    rows = list(openpyxl.load_workbook(io.BytesIO(out.content)).active.iter_rows(values_only=True))
+    col = rows[0].index("来源自查")
+    assert {r[col] for r in rows[1:]} == {"第一轮自查"}
 
 
 def test_ticked_rows_only_and_single_button_prefills_too(client, world):

@@ -1,5 +1,6 @@
 """factory_boy factories for every model, one module per app; import them from here."""
 
+from .backups import FileCheckFactory
 from .campaigns import (
     CampaignFactory,
     LeadershipMemberFactory,
@@ -45,7 +46,14 @@ from .notifications import (
     OutboxFactory,
     RobotConfigFactory,
 )
-from .organizations import AuditEntryFactory, MembershipFactory, OrganizationFactory, UserFactory
+from .organizations import (
+    AccessRefusalFactory,
+    AuditEntryFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+)
+from .trash import DeletionFactory
 from .volunteers import (
     ServiceActivityFactory,
     ServiceRecordFactory,
@@ -55,6 +63,7 @@ from .volunteers import (
 )
 
 __all__ = [
+    "AccessRefusalFactory",
     "ArchiveBuildFactory",
     "ArchiveCounterFactory",
     "AuditEntryFactory",
@@ -67,10 +76,12 @@ __all__ = [
     "CampaignSystemFactory",
     "ColumnMappingFactory",
     "CriterionFactory",
+    "DeletionFactory",
     "EvaluationSystemFactory",
     "EventFactory",
     "EventLogFactory",
     "EvidenceFileFactory",
+    "FileCheckFactory",
     "IndicatorFactory",
     "ItemFactory",
     "JobFactory",

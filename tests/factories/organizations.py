@@ -2,7 +2,7 @@ import factory
 from faker import Faker
 
 from organizations import services
-from organizations.models import AuditEntry, Membership, Organization, OrganizationKind, Role, User
+from organizations.models import AccessRefusal, AuditEntry, Membership, Organization, OrganizationKind, Role, User
 
 fake = Faker("zh_CN")
 
@@ -66,3 +66,13 @@ class AuditEntryFactory(factory.django.DjangoModelFactory):
     object_type = "ledger.Event"
     object_id = factory.Sequence(str)
     object_repr = "学雷锋志愿服务活动"
+
+
+class AccessRefusalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccessRefusal
+
+    actor = factory.SubFactory(UserFactory)
+    path = factory.Sequence(lambda n: f"/ledger/{n}/")
+    method = "GET"
+    status = 404

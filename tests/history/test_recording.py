@@ -24,6 +24,7 @@ from volunteers.services import HoursEntry
 UNTRACKED = {
     "organizations.User": "账号：口令散列不复制进历史表；姓名、手机号、口令重置、角色变化记在操作记录（AuditEntry）",
     "organizations.AuditEntry": "操作记录本身，只追加不修改",
+    "organizations.AccessRefusal": "拒绝访问记录本身，只追加",
     "campaigns.Urge": "催办记录本身，只追加",
     "ledger.EventLog": "档案记录本身，只追加",
     "ledger.ArchiveCounter": "档号计数器，由数据库原子递增，不是人填写的内容",
@@ -38,6 +39,8 @@ UNTRACKED = {
     "notifications.Notice": "站内消息本身",
     "notifications.CalendarDay": "工作日历数据，由法定节假日数据生成",
     "notifications.NotificationPreference": "个人偏好",
+    "backups.FileCheck": "文件检查结果，由每周定时任务计算",
+    "trash.Deletion": "回收站记录本身：一次删除所移除的记录的整份副本（被删对象各自的删除已记入它们的历史）",
 }
 
 

@@ -12,7 +12,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 from django.urls import reverse
 
-from organizations.models import AuditEntry
+from organizations.models import AccessRefusal
 from tests.conftest import IN_CI
 from tests.factories import CampaignFactory, EventFactory
 
@@ -47,7 +47,7 @@ def _client(world, actor: str) -> Client:
 
 
 def _refused():
-    return AuditEntry.objects.filter(action="refused").order_by("pk")
+    return AccessRefusal.objects.order_by("pk")
 
 
 def _b_event(world):
@@ -65,7 +65,7 @@ def test_a_404_on_another_units_dossier_is_logged_once_a_minute(world, settings)
         assert client.get(url).status_code == 404
     assert client.get(reverse("ledger:detail", args=[other.pk])).status_code == 404
     rows = list(_refused())
-    assert [(r.actor.username, r.object_repr, r.details["status"], r.organization) for r in rows] == [
+    assert [(r.actor.username, r.path, r.status, r.organization) for r in rows] == [
         ("a_liaison", url, 404, world.dept_a),
         ("a_liaison", reverse("ledger:detail", args=[other.pk]), 404, world.dept_a),
     ]
@@ -81,7 +81,7 @@ def test_a_403_is_logged_and_unknown_urls_and_anonymous_users_are_not(world):
     url = reverse("organizations:create_child", args=[world.unit_a.pk])
     assert _client(world, "a_office").get(url).status_code == 403
     entry = _refused().get()
-    assert (entry.actor.username, entry.object_repr, entry.details["status"], entry.details["method"]) == (
+    assert (entry.actor.username, entry.path, entry.status, entry.method) == (
         "a_office",
         url,
         403,

@@ -210,6 +210,12 @@ def test_archive_fonts_toc_and_every_dossier_on_its_printed_page(archive_year, c
     # Every 目录 line of a dossier is a link to the page its number names (annotations added at the merge).
     printed, targets = _toc_links(out, front_pages=5)
     assert len(printed) >= len(archive_year) + 3 and targets == printed
+    # No blank pages (a chunk or the cover once began with one): every page holds more than its header and footer.
+    assert "年度创建工作台账" in _text(out, 1)
+    for page in range(1, stats.pages + 1):
+        body = _text(out, page).replace("甲单位 · 2026年度创建台账", "")
+        body = re.sub(r"第 \d+ 页 / 共 \d+ 页", "", body)
+        assert body.strip(), f"page {page} is blank"
     last = _text(out, stats.pages)
     assert f"第 {stats.pages} 页 / 共 {stats.pages} 页" in last
     assert f"第 2 页 / 共 {stats.pages} 页" in _text(out, 2)
@@ -359,11 +365,17 @@ def test_stale_work_folders_of_dead_builds_are_swept_and_live_ones_kept(tmp_path
 
 def test_pdf_first_page_is_bounded(tmp_path):
     """Only small PDFs are drawn (a big one is only listed), and a broken one gives no image, not an error."""
+    from pypdf import PdfWriter
+
     from ledger.archive import images
 
+    writer = PdfWriter()  # a valid one-page PDF made big by an incompressible attachment
+    writer.add_blank_page(200, 100)
+    writer.add_attachment("padding.bin", os.urandom(images.PDF_PREVIEW_MAX_BYTES))
     big = tmp_path / "big.pdf"
-    big.write_bytes(_pdf_bytes())
-    os.truncate(big, images.PDF_PREVIEW_MAX_BYTES + 1)
+    with open(big, "wb") as fh:
+        writer.write(fh)
+    assert big.stat().st_size > images.PDF_PREVIEW_MAX_BYTES
     assert images.pdf_first_page(big, tmp_path / "big.jpg") is False and not (tmp_path / "big.jpg").exists()
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4\n garbage")

@@ -152,6 +152,12 @@ def test_deleting_evidence_is_recorded_and_removes_the_file(
     with django_capture_on_commit_callbacks(execute=True):
         services.evidence_delete(evidence=row, actor=world.user("a_liaison"))
     assert EvidenceFile.objects.count() == 0
+    # 回收站 (issue 16): the stored files stay until the 回收站 is emptied or its retention ends, then they go.
+    assert len(files_under(_media_root)) == 2
+    from trash.services import trash_empty
+
+    with django_capture_on_commit_callbacks(execute=True):
+        trash_empty(unit=world.unit_a, actor=world.user("a_admin"))
     assert files_under(_media_root) == []
     entry = EventLog.objects.get(action=LogAction.DELETE_FILE)
     assert entry.note == "合影.jpg" and entry.actor == world.user("a_liaison") and entry.data["sha256"] == row.sha256

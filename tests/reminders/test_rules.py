@@ -180,3 +180,12 @@ def test_only_active_campaigns(town):
     town.campaign.status = "closed"
     town.campaign.save()
     assert due_reminders(D) == []
+
+
+def test_a_campaign_whose_years_are_over_sends_nothing_even_if_left_active(town):
+    town.task(due_date=D - day)
+    assert due_reminders(D) != []
+    town.campaign.start_year, town.campaign.end_year = D.year - 6, D.year - 4
+    town.campaign.save()
+    assert town.campaign.status == "active"
+    assert due_reminders(D) == []
