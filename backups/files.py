@@ -21,6 +21,7 @@ from django.db import models
 from django.utils import timezone
 
 from organizations.history import is_historical
+from trash.selectors import held_file_names
 
 CHUNK = 1024 * 1024
 # Working folders inside the media root that no row owns and a backup need not keep: the archive PDF's photo
@@ -159,6 +160,8 @@ def check_files(storage: Storage | None = None) -> CheckResult:
             hashes[ref.name] = hash_stored(ref.name, storage)[0]
         if hashes[ref.name] != ref.sha256:
             result.corrupted.append({**where, "expected": ref.sha256, "actual": hashes[ref.name]})
+    # Files of what lies in the 回收站 belong to its Deletion rows until the purge: a restore needs them.
+    owned |= held_file_names()
     for name in sorted(on_disk - owned):
         result.orphaned.append({"path": name, "size": storage.size(name)})
     result.seconds = time.monotonic() - started

@@ -103,3 +103,19 @@ def test_the_admin_index_shows_the_last_check():
     assert "文件检查" in page and "0 / 2 / 5" in page and "发现 7 个问题" in page
     FileCheck.objects.all().delete()
     assert "尚未检查" in client.get(reverse("admin:index")).content.decode()
+
+
+@pytest.mark.django_db
+def test_files_held_in_the_trash_are_not_orphans():
+    """GIVEN a photo whose dossier lies in the 回收站 (its file kept for a restore) THEN check_files is clean;
+    once the 回收站 is emptied the file is gone too, and still nothing is reported."""
+    from trash.models import Deletion
+    from trash.services import trash_delete
+
+    populate()
+    photo = EvidenceFile.objects.get(original_name="照片.jpg")
+    trash_delete(obj=photo.event, actor=None)
+    assert (Path(settings.MEDIA_ROOT) / photo.file.name).exists()
+    code, found = _run()
+    assert code == 0 and found["counts"]["orphaned"] == 0, found
+    assert Deletion.objects.exists()

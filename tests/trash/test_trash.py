@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
+import zipfile
 
 import pytest
 from django.core.files.storage import default_storage
@@ -14,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ledger import services as ledger_services
+from ledger.exports import write_archive, write_workbook
 from ledger.models import Event, EventStatus, EvidenceFile, MediaReport, Slot
 from organizations.models import AuditEntry
 from tests.factories import CampaignFactory, EventFactory
@@ -34,10 +37,9 @@ def _dossier(world, *, files: int = 5) -> Event:
         uploads=[ledger_services.Upload(f"照片{i}.jpg", samples.jpeg(seed=100 + i)) for i in range(files)],
         uploaded_by=None,
     )
-    MediaReportFactory_ = MediaReport(
+    MediaReport.objects.create(
         event=event, outlet="本地日报", date=datetime.date(2026, 5, 12), title="一篇报道", created_by=None
     )
-    MediaReportFactory_.save()
     return Event.objects.get(pk=event.pk)
 
 
@@ -112,14 +114,29 @@ def test_deleted_dossier_is_absent_from_the_ledger_list_export_and_counts(world)
     assert "甲办公室回收站测试档案" in client.get(reverse("ledger:index")).content.decode()
     count_before = selectors.events_visible_to(user).count()
 
+    kwargs = {
+        "campaign": event.campaign,
+        "year": event.start_date.year,
+        "events": selectors.events_visible_to(user),
+        "include_unfinished": True,
+    }
+    assert write_workbook(io.BytesIO(), **kwargs) == 1
+
     ledger_services.event_delete(event=event, actor=world.user("a_office"))
 
     assert "甲办公室回收站测试档案" not in client.get(reverse("ledger:index")).content.decode()
     assert selectors.events_visible_to(user).count() == count_before - 1
+    # the annual workbook and ZIP of the year (drafts included) no longer hold it
+    kwargs["events"] = selectors.events_visible_to(user)
+    assert write_workbook(io.BytesIO(), **kwargs) == 0
+    out = io.BytesIO()
+    assert write_archive(out, **kwargs) == 0
+    names = zipfile.ZipFile(out).namelist()
+    assert not any("照片" in n or "回收站测试" in n for n in names), names
     assert not EvidenceFile.objects.filter(original_name__startswith="照片").exists()
 
 
-def test_purge_after_the_retention_period_removes_rows_and_files(world, settings):
+def test_purge_after_the_retention_period_removes_rows_and_files(world, settings, django_capture_on_commit_callbacks):
     settings.TRASH_RETENTION_DAYS = 30
     event = _dossier(world)
     names = list(_stored(event.pk))
@@ -132,11 +149,8 @@ def test_purge_after_the_retention_period_removes_rows_and_files(world, settings
 
     # The clock moved 31 days on (the row's time set back), then the daily beat task runs.
     Deletion.objects.filter(pk=deletion.pk).update(deleted_at=timezone.now() - datetime.timedelta(days=31))
-    with pytest.MonkeyPatch.context():
-        from django.test import TestCase
-
-        with TestCase.captureOnCommitCallbacks(execute=True):
-            assert purge_task.apply().get() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert purge_task.apply().get() == 1
     assert not Deletion.objects.exists()
     for name in names:
         assert not default_storage.exists(name), name
