@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
-from ledger.models import Event, EvidenceFile, Slot
+from ledger.models import Event, EventStatus, EvidenceFile, Slot
 from tests.factories import CampaignFactory, EventFactory
 
 ROOT = Path(settings.BASE_DIR)
@@ -32,6 +33,9 @@ def build_year(world, *, dossiers: int, file_bytes: int = 64 * 1024) -> tuple[ob
             organization=world.dept_a if i % 2 else world.unit_a,
             start_date=datetime.date(2026, 1 + i % 12, 1 + i % 28),
             title=f"第{i}次文明实践活动",
+            # Submitted: what the annual workbook and ZIP take by default (drafts only on request).
+            status=EventStatus.SUBMITTED,
+            submitted_at=timezone.now(),
         )
         for i in range(dossiers)
     )
