@@ -22,6 +22,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from ledger.media import has_local_paths
+
 from . import database, files
 from .models import FileCheck
 
@@ -95,6 +97,7 @@ def _write_backup(partial: Path) -> dict:
     media = partial / MEDIA_DIR
     media.mkdir()
     entries = []
+    vanished = []
     for name in files.walk_storage():
         dest = media / name
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +105,12 @@ def _write_backup(partial: Path) -> dict:
             with default_storage.open(name, "rb") as src, open(dest, "wb") as sink:
                 sha, size = files.hash_stream(src, sink)
         except OSError as exc:
+            if not default_storage.exists(name):
+                # Listed, then removed before it was read (a 回收站 purge, a replaced thumbnail): the site goes on
+                # while the backup runs. Not an unreadable disk: note it and go on.
+                dest.unlink(missing_ok=True)
+                vanished.append(name)
+                continue
             raise BackupError(f"备份失败：无法读取文件 {name}（{exc.strerror or exc}），未生成备份。") from exc
         entries.append({"path": name, "size": size, "sha256": sha})
     manifest = {
@@ -113,6 +122,8 @@ def _write_backup(partial: Path) -> dict:
         "migrations": migrations,
         "tables": counts,
         "files": entries,
+        # Files deleted by the running site between the listing and their copy; the restore names them.
+        "vanished": vanished,
         "totals": {
             "tables": len(counts),
             "rows": sum(counts.values()),
@@ -135,6 +146,7 @@ class RestoreReport:
     bytes: int = 0
     count_mismatches: list[dict] = field(default_factory=list)
     file_mismatches: list[dict] = field(default_factory=list)
+    vanished: list[str] = field(default_factory=list)  # deleted by the site while the backup ran (manifest)
 
     @property
     def ok(self) -> bool:
@@ -176,7 +188,8 @@ def backup_restore(*, source: Path) -> RestoreReport:
     if not database.is_empty():
         raise BackupError("当前数据库不是空的（已有数据表）：恢复只写入新建的空数据库，请新建一个空库后再运行。")
     if next(files.walk_storage(), None) is not None:
-        raise BackupError(f"上传文件目录不是空的（{settings.MEDIA_ROOT}）：恢复只写入空的文件目录。")
+        where = settings.MEDIA_ROOT if has_local_paths() else f"存储桶 {getattr(default_storage, 'bucket_name', '')}"
+        raise BackupError(f"上传文件目录不是空的（{where}）：恢复只写入空的文件目录。")
     _verify_backup(source, manifest)
     try:
         database.load(source / manifest["database"]["file"])
@@ -192,7 +205,7 @@ def backup_restore(*, source: Path) -> RestoreReport:
 
 def verify_restored(manifest: dict) -> RestoreReport:
     """Row counts of every table and SHA-256 of every file, now, against the manifest."""
-    report = RestoreReport()
+    report = RestoreReport(vanished=list(manifest.get("vanished", [])))
     counts = database.count_rows()
     for table, expected in sorted(manifest["tables"].items()):
         actual = counts.get(table)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
@@ -14,6 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from import_export import fields, resources
 
+from ledger.media import pending_read, pending_save
 from organizations.models import Organization, OrganizationKind, User
 from organizations.services import organization_create
 from organizations.spreadsheets import dataset_workbook, table_workbook
@@ -132,25 +131,21 @@ def read_upload(upload) -> bytes:
     return data
 
 
-def _pending_dir() -> Path:
-    d = Path(settings.MEDIA_ROOT) / "campaigns" / "pending"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+PENDING_FOLDER = "campaigns/pending"
 
 
 def store_pending(data: bytes) -> str:
+    """Keep the previewed workbook in the media storage (the confirm may reach another web replica)."""
     token = uuid.uuid4().hex
-    (_pending_dir() / f"{token}.xlsx").write_bytes(data)
+    pending_save(PENDING_FOLDER, token, data)
     return token
 
 
 def load_pending(token: str) -> bytes:
-    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+    data = pending_read(PENDING_FOLDER, token)
+    if data is None:
         raise ExcelImportError("导入已过期，请重新上传文件。")
-    path = _pending_dir() / f"{token}.xlsx"
-    if not path.exists():
-        raise ExcelImportError("导入已过期，请重新上传文件。")
-    return path.read_bytes()
+    return data
 
 
 @dataclass

@@ -304,7 +304,8 @@ class ReminderSettings(models.Model):
     @property
     def due_soon_list(self) -> list[int]:
         """The due-soon days, largest first, without repeats ("7,3,1" → [7, 3, 1])."""
-        days = {int(part) for part in self.due_soon_days.replace("，", ",").split(",") if part.strip().isdigit()}
+        parts = (part.strip() for part in self.due_soon_days.replace("，", ",").split(","))
+        days = {int(part) for part in parts if part.isascii() and part.isdigit()}
         return sorted((d for d in days if d > 0), reverse=True)
 
 

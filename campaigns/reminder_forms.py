@@ -24,7 +24,7 @@ class ReminderSettingsForm(forms.ModelForm):
             raise forms.ValidationError("请至少填写一个天数，如 7,3,1。")
         days = []
         for p in parts:
-            if not p.isdigit():
+            if not (p.isascii() and p.isdigit()):
                 raise forms.ValidationError(f"“{p}”不是天数，请填写用逗号分隔的整数，如 7,3,1。")
             n = int(p)
             if not 1 <= n <= MAX_DUE_SOON_DAYS:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import reminder_views, views
+from . import reminder_views, trash_views, views
 
 app_name = "campaigns"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
     path("tasks/<int:pk>/edit/", views.task_edit, name="task_edit"),
     path("tasks/<int:pk>/report/", views.task_report, name="task_report"),
+    path("tasks/<int:pk>/delete/", trash_views.task_delete, name="task_delete"),
     path("<int:pk>/reminders/", reminder_views.reminder_settings, name="reminder_settings"),
     path("tasks/<int:pk>/urge/", reminder_views.task_urge, name="task_urge"),
 ]

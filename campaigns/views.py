@@ -639,7 +639,7 @@ def plan_import_confirm(request: HttpRequest) -> HttpResponse:
         node["skip"] = post.get(f"n{i}-skip") == "on"
         if f"n{i}-phase" in post:
             raw_phase = post.get(f"n{i}-phase", "")
-            node["phase"] = int(raw_phase) if raw_phase.isdigit() else None
+            node["phase"] = int(raw_phase) if raw_phase.isascii() and raw_phase.isdigit() else None
         node_units[i] = (post.getlist(f"n{i}-lead"), post.getlist(f"n{i}-coop"))
     for j, phase in enumerate(payload.get("phases") or []):
         phase["name"] = strip_control(post.get(f"p{j}-name", phase["name"])).strip()[:100]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from campaigns.models import Task
+from config.enqueue import send_quietly
 from ledger.evidence_selectors import finding_counts_by_unit, is_office_user
 
 from . import bulletins, measures, services, supervision
@@ -135,8 +136,10 @@ def city_refresh(request: HttpRequest) -> HttpResponse:
     if not can_edit_office(request.user, office):
         raise PermissionDenied("只有文明办的管理员和创建办可以刷新。")
     unit_ids = list(units_of_office(office).values_list("pk", flat=True))
-    transaction.on_commit(lambda: snapshot_units_task.delay(unit_ids=unit_ids))
-    messages.success(request, f"已开始刷新 {len(unit_ids)} 个单位的今日数据，稍后刷新本页查看。")
+    if send_quietly(snapshot_units_task, unit_ids=unit_ids):
+        messages.success(request, f"已开始刷新 {len(unit_ids)} 个单位的今日数据，稍后刷新本页查看。")
+    else:
+        messages.error(request, "后台服务暂时不可用，未能开始刷新；今日数据将在夜间自动生成，也可稍后再试。")
     return redirect("dashboards:city")
 
 
@@ -179,7 +182,7 @@ def supervision_create(request: HttpRequest) -> HttpResponse:
                 deadline = datetime.date.fromisoformat(request.POST.get("deadline", ""))
             except ValueError:
                 raise supervision.SupervisionError("答复期限须为日期，如 2026-12-08。") from None
-            if any(not c.isdigit() for c in chosen):
+            if any(not (c.isascii() and c.isdigit()) for c in chosen):
                 raise supervision.SupervisionError("所选任务不对。")
             item = supervision.supervision_issue(
                 office=office,

@@ -594,4 +594,4 @@ def remembered_mapping(signature: str) -> dict[int, str] | None:
     from .models import ColumnMapping
 
     row = ColumnMapping.objects.filter(signature=signature).first()
-    return {int(k): v for k, v in row.mapping.items() if str(k).isdigit()} if row else None
+    return {int(k): v for k, v in row.mapping.items() if str(k).isascii() and str(k).isdigit()} if row else None

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from pathlib import Path
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -20,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from ledger.media import pending_delete, pending_read, pending_save, pending_sweep
 from ledger.serving import stored_file_response
 from organizations.query_params import clean_text, query_id, strip_control
 
@@ -115,21 +114,18 @@ def template_doc(request: HttpRequest) -> HttpResponse:
     return render(request, "evaluation/template_doc.html", {"guide": TEMPLATE_GUIDE[1:]})
 
 
-def _pending_dir() -> Path:
-    """Uploaded workbooks waiting for confirmation; ones older than a day are dropped."""
-    import time
+PENDING_FOLDER = "evaluation/pending"
 
-    path = Path(settings.MEDIA_ROOT) / "evaluation" / "pending"
-    path.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - 86400
-    for old in path.glob("*.xlsx"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    return path
+
+def _keep_pending(token: str, data: bytes) -> None:
+    """Keep an uploaded workbook in the media storage (a confirm may reach another web replica than the preview);
+    ones older than a day are dropped first."""
+    pending_sweep(PENDING_FOLDER)
+    pending_save(PENDING_FOLDER, token, data)
 
 
 def system_import(request: HttpRequest) -> HttpResponse:
-    """Upload → preview (counts, warnings, row errors) → confirm; the file waits on disk under a random token."""
+    """Upload → preview (counts, warnings, row errors) → confirm; the file waits in the storage under a token."""
     if not selectors.can_import_systems(request.user):
         raise PermissionDenied("只有管理员或创建办可以导入测评体系")
     form = ImportForm()
@@ -141,14 +137,14 @@ def system_import(request: HttpRequest) -> HttpResponse:
             token = ""
         pending = request.session.get("evaluation_pending", {})
         name = pending.get(token)
-        path = _pending_dir() / f"{token}.xlsx"
-        if not name or not path.is_file():
+        data = pending_read(PENDING_FOLDER, token) if name else None
+        if data is None:
             messages.error(request, "导入文件已过期，请重新上传。")
             return redirect("evaluation:system_import")
-        parsed = parse_workbook(path, filename=name)
+        parsed = parse_workbook(data, filename=name)
         if parsed.ok:
             system = services.system_import(parsed=parsed, user=request.user, filename=name)
-            path.unlink(missing_ok=True)
+            pending_delete(PENDING_FOLDER, token)
             pending.pop(token, None)
             request.session["evaluation_pending"] = pending
             messages.success(request, f"已导入测评体系“{system.name}”。")
@@ -162,7 +158,7 @@ def system_import(request: HttpRequest) -> HttpResponse:
             preview = parse_workbook(data, filename=upload.name)
             if preview.ok:
                 token = uuid.uuid4().hex
-                (_pending_dir() / f"{token}.xlsx").write_bytes(data)
+                _keep_pending(token, data)
                 pending = request.session.get("evaluation_pending", {})
                 pending[token] = upload.name
                 request.session["evaluation_pending"] = pending
@@ -181,7 +177,8 @@ def system_import_published(request: HttpRequest) -> HttpResponse:
     """A published 测评体系 (.xlsx/.docx, its own columns): upload → column mapping + preview → confirm.
 
     The mapping guessed from the headers (or remembered from the last file of the same layout) is shown as a select
-    per column; changing one re-reads the table. The file waits on disk under a random token until confirmed.
+    per column; changing one re-reads the table. The file waits in the media storage under a random token until
+    confirmed.
     """
     from .published import FIELD_LABELS, MAPPABLE_FIELDS, PublishedRefused, build_system, read_table
 
@@ -194,21 +191,25 @@ def system_import_published(request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.POST.get("token"):
             token = request.POST["token"] if re.fullmatch(r"[0-9a-f]{32}", request.POST["token"]) else ""
             filename = request.session.get(_PUBLISHED_SESSION, {}).get(token, "")
-            path = _pending_dir() / f"{token}.xlsx"
-            if not token or not filename or not path.is_file():
+            data = pending_read(PENDING_FOLDER, token) if token and filename else None
+            if data is None:
                 messages.error(request, "导入文件已过期，请重新上传。")
                 return redirect("evaluation:system_import_published")
             mapping = {
                 int(key[4:]): value
                 for key, value in request.POST.items()
-                if key.startswith("map-") and key[4:].isdigit() and value in FIELD_LABELS and value
+                if key.startswith("map-")
+                and key[4:].isascii()
+                and key[4:].isdigit()
+                and value in FIELD_LABELS
+                and value
             }
             styles = {
                 key[6:]: value
                 for key, value in request.POST.items()
                 if key.startswith("style-") and value in _STYLE_VALUES
             }
-            table = read_table(path.read_bytes(), filename, mapping=mapping)
+            table = read_table(data, filename, mapping=mapping)
             result = build_system(table, name=request.POST.get("name", "").strip()[:200], styles=styles)
             if request.POST.get("confirm") == "1" and result.system.ok:
                 system = services.system_import_published(
@@ -219,7 +220,7 @@ def system_import_published(request: HttpRequest) -> HttpResponse:
                     user=request.user,
                     filename=filename,
                 )
-                path.unlink(missing_ok=True)
+                pending_delete(PENDING_FOLDER, token)
                 pending = request.session.get(_PUBLISHED_SESSION, {})
                 pending.pop(token, None)
                 request.session[_PUBLISHED_SESSION] = pending
@@ -238,7 +239,7 @@ def system_import_published(request: HttpRequest) -> HttpResponse:
                     remembered = True
                 result = build_system(table)
                 token = uuid.uuid4().hex
-                (_pending_dir() / f"{token}.xlsx").write_bytes(data)
+                _keep_pending(token, data)
                 pending = request.session.get(_PUBLISHED_SESSION, {})
                 pending[token] = filename
                 request.session[_PUBLISHED_SESSION] = pending

@@ -6,6 +6,7 @@ Findings never ask anyone for more material: they point at what is already uploa
 
 from __future__ import annotations
 
+import datetime
 import io
 import logging
 from collections.abc import Iterable, Sequence
@@ -40,10 +41,58 @@ def enqueue_photo_checks(evidence_ids: Sequence[int]) -> None:
     """Queue the checks of freshly uploaded photos (called on commit of the upload), one task per photo."""
     if not getattr(settings, "EVIDENCE_CHECKS_ON_UPLOAD", True):
         return
+    from config.enqueue import send_quietly
+
     from .tasks import check_photo_ocr
 
     for pk in evidence_ids:
-        check_photo_ocr.delay(pk)
+        # The broker being down must not fail the upload: the photo shows 图片检查中… until the sweep sends it.
+        if not send_quietly(check_photo_ocr, pk):
+            break
+
+
+def photos_sweep_pending(*, now: datetime.datetime | None = None, limit: int = 200) -> dict[str, int]:
+    """Send again the thumbnails and photo checks whose first send was lost (the broker was down during the
+    upload, or a worker was killed holding the message). Run by beat every minute (ledger.tasks).
+
+    Only photos uploaded between EVIDENCE_SWEEP_AFTER seconds and EVIDENCE_SWEEP_MAX_AGE ago; each one is sent at
+    most once per EVIDENCE_SWEEP_AFTER (a marker in the cache), so a long queue is not flooded with repeats. Both
+    tasks are idempotent, and a swept check skips a photo already checked.
+    """
+    from django.core.cache import cache
+
+    from config.enqueue import send_quietly
+
+    from .tasks import check_photo_ocr, make_thumbnail
+
+    now = now or timezone.now()
+    after = int(getattr(settings, "EVIDENCE_SWEEP_AFTER", 300))
+    max_age = int(getattr(settings, "EVIDENCE_SWEEP_MAX_AGE", 2 * 24 * 60 * 60))
+    recent = EvidenceFile.objects.filter(
+        detected_type__in=IMAGE_TYPES,
+        uploaded_at__lt=now - datetime.timedelta(seconds=after),
+        uploaded_at__gte=now - datetime.timedelta(seconds=max_age),
+    ).order_by("uploaded_at", "pk")
+    pending = {"thumbnail": list(recent.filter(thumbnail="").values_list("pk", flat=True)[:limit])}
+    if getattr(settings, "EVIDENCE_CHECKS_ON_UPLOAD", True):
+        pending["check"] = list(recent.filter(photo_check__isnull=True).values_list("pk", flat=True)[:limit])
+    prefix = getattr(settings, "REDIS_KEY_PREFIX", "")
+    counts = {"thumbnails": 0, "checks": 0}
+    for what, ids in pending.items():
+        for pk in ids:
+            if not cache.add(f"{prefix}ledger:sweep:{what}:{pk}", 1, timeout=after):
+                continue  # sent by an earlier sweep not long ago
+            if what == "thumbnail":
+                sent = send_quietly(make_thumbnail, pk)
+            else:
+                sent = send_quietly(check_photo_ocr, pk, only_if_pending=True)
+            if not sent:
+                cache.delete(f"{prefix}ledger:sweep:{what}:{pk}")
+                return counts
+            counts["thumbnails" if what == "thumbnail" else "checks"] += 1
+    if counts["thumbnails"] or counts["checks"]:
+        log.info("photo sweep sent %(thumbnails)d thumbnails and %(checks)d checks again", counts)
+    return counts
 
 
 def ocr_enabled() -> bool:

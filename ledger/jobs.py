@@ -37,7 +37,7 @@ def export_filters(params: dict) -> selectors.EventFilters:
     values = {k: v for k, v in raw.items() if k in known and isinstance(v, str | int) and not isinstance(v, bool)}
     for key in ("organization", "task"):
         if key in values:
-            values[key] = int(values[key]) if str(values[key]).isdigit() else None
+            values[key] = int(values[key]) if str(values[key]).isascii() and str(values[key]).isdigit() else None
     for key in known - {"organization", "task"}:
         if key in values:
             values[key] = str(values[key])[:200]

@@ -62,8 +62,8 @@ class Event(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
-    # The last time a person added evidence or changed the text (not the derived fields): what the reviewer has
-    # not seen yet is what changed after review_baseline.
+    # The last time a person added (or restored) evidence or changed the text or the linked tasks (not the derived
+    # fields). Informational: 新增 and 有新增 are worked out from what is still there, by ledger.selectors.
     content_changed_at = models.DateTimeField(_("内容更新时间"), null=True, blank=True)
     archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
     # Kept up to date by the services whenever evidence changes (so lists can filter on it).
@@ -103,9 +103,15 @@ class Event(models.Model):
 
     @property
     def has_additions(self) -> bool:
-        """Something was added or changed after review_baseline (the list's 有新增 badge)."""
-        baseline = self.review_baseline
-        return bool(baseline and self.content_changed_at and self.content_changed_at > baseline)
+        """Something added or changed after review_baseline is still there (the list's 有新增 badge): the same rule
+        as the dossier page's 新增 marks (ledger.selectors). Lists annotate it; a dossier loaded without the
+        annotation asks the database once."""
+        flag = self.__dict__.get("additions_after_baseline")
+        if flag is None:
+            from .selectors import event_has_additions
+
+            flag = event_has_additions(self)
+        return bool(flag)
 
 
 # ------------------------------------------------------------------------------
@@ -184,6 +190,9 @@ class EvidenceFile(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    # When the 回收站 last put the file back (its upload time stays the record's): a file restored after the office
+    # last saw the dossier is 新增 like a fresh upload (see ledger.selectors).
+    restored_at = models.DateTimeField(_("恢复时间"), null=True, blank=True)
     width = models.PositiveIntegerField(_("宽"), null=True, blank=True)
     height = models.PositiveIntegerField(_("高"), null=True, blank=True)
     taken_at = models.DateTimeField(_("拍摄时间"), null=True, blank=True)

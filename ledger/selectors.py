@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import In
 
 from campaigns.models import Campaign, CampaignStatus, Task
 from campaigns.selectors import campaigns_visible_to, tasks_visible_to
@@ -14,7 +29,7 @@ from organizations.models import Organization, OrganizationKind
 from organizations.scoping import can_administer, can_change, scope_filter
 
 from .evidence_selectors import filter_events
-from .models import Event, EventStatus, EvidenceFile, MediaReport, Slot
+from .models import Event, EventLog, EventStatus, EvidenceFile, LogAction, MediaReport, Slot
 
 SORTS = {
     "date": ("start_date", "pk"),
@@ -91,7 +106,7 @@ def event_list(*, user: object, filters: EventFilters) -> QuerySet[Event]:
     """
     qs = filter_event_list(events_visible_to(user), user=user, filters=filters)
     # A subquery, not a join and GROUP BY over every dossier: it is computed for the 30 rows of the page only.
-    qs = qs.annotate(n_files=file_count_subquery())
+    qs = with_additions_flag(qs.annotate(n_files=file_count_subquery()))
     return qs.order_by(*SORTS.get(filters.sort, SORTS["-date"]))
 
 
@@ -124,7 +139,130 @@ def filter_event_list(qs: QuerySet[Event], *, user: object, filters: EventFilter
 
 
 def event_detail_queryset(user: object) -> QuerySet[Event]:
-    return events_visible_to(user).prefetch_related("tasks", "evidence", "media_reports", "log_entries__actor")
+    """One dossier with its tasks, files, media reports and log; each file, report and log entry carries `is_new`
+    (the 新增 rule below), read by dossier_additions."""
+    return events_visible_to(user).prefetch_related(
+        "tasks",
+        Prefetch("evidence", queryset=EvidenceFile.objects.annotate(is_new=_is_new(_new_file))),
+        Prefetch("media_reports", queryset=MediaReport.objects.annotate(is_new=_is_new(_new_report))),
+        Prefetch("log_entries", queryset=EventLog.objects.annotate(is_new=_is_new(_new_edit))),
+        "log_entries__actor",
+    )
+
+
+# ------------------------------------------------------------------------------
+# 新增: what came after the office last saw a dossier (Event.review_baseline: its last 退回, else its 提交)
+# ------------------------------------------------------------------------------
+# The one rule behind the list's 有新增, the dossier page's 新增 marks and what a submitted dossier lets its
+# liaison remove again. Something is 新增 while it is still there and came after the baseline:
+#   - a file uploaded after it, or put back from the 回收站 after it (restored_at; its upload time stays);
+#   - a media report registered after it;
+#   - a change of the text or of the linked tasks made after it: the 修改 log entry naming the changed fields
+#     (the text keeps no trace of its own, so the log is its record).
+# A new file or report removed again leaves nothing new behind; drafts and archived dossiers have no baseline.
+# Each rule is written once, as a condition on the row, with `ref(name)` reaching the dossier's field `name`: an
+# OuterRef for the list's EXISTS subqueries, a join (event__name) for the rows the dossier page prefetches.
+_REVIEWED = [EventStatus.SUBMITTED, EventStatus.RETURNED]
+Ref = Callable[[str], F | OuterRef]
+
+
+def _via_join(name: str) -> F:
+    return F(f"event__{name}")
+
+
+def _after_baseline(ref: Ref, *fields: str) -> Q:
+    baseline = Coalesce(ref("returned_at"), ref("submitted_at"))
+    later = Q()
+    for name in fields:  # each a time that may be unset (restored_at): unset is never later, not unknown
+        later |= Q(**{f"{name}__isnull": False, f"{name}__gt": baseline})
+    return Q(In(ref("status"), _REVIEWED)) & later
+
+
+def _new_file(ref: Ref) -> Q:
+    return _after_baseline(ref, "uploaded_at", "restored_at")
+
+
+def _new_report(ref: Ref) -> Q:
+    return _after_baseline(ref, "created_at")
+
+
+def _new_edit(ref: Ref) -> Q:
+    # An edit that changed nothing is logged with no fields; it is no change.
+    return _after_baseline(ref, "at") & Q(action=LogAction.UPDATE, data__fields__0__isnull=False)
+
+
+def _is_new(rule: Callable[[Ref], Q]) -> ExpressionWrapper:
+    """The rule as a column of the row itself (a join to its dossier)."""
+    return ExpressionWrapper(rule(_via_join), output_field=BooleanField())
+
+
+def additions_flag() -> ExpressionWrapper:
+    """Per dossier row: is anything 新增 (the list's 有新增). Three EXISTS subqueries, computed for the rows of the
+    page only, in the list's own query."""
+    checks = [
+        Exists(model.objects.filter(rule(OuterRef), event=OuterRef("pk")))
+        for model, rule in ((EvidenceFile, _new_file), (MediaReport, _new_report), (EventLog, _new_edit))
+    ]
+    return ExpressionWrapper(Q(checks[0]) | Q(checks[1]) | Q(checks[2]), output_field=BooleanField())
+
+
+def with_additions_flag(qs: QuerySet[Event]) -> QuerySet[Event]:
+    """`qs` with `additions_after_baseline`, which Event.has_additions reads."""
+    return qs.annotate(additions_after_baseline=additions_flag())
+
+
+def event_has_additions(event: Event) -> bool:
+    """Event.has_additions for a dossier loaded without the annotation (one query)."""
+    return bool(
+        with_additions_flag(Event.objects.filter(pk=event.pk))
+        .values_list("additions_after_baseline", flat=True)
+        .first()
+    )
+
+
+def evidence_is_new(evidence: EvidenceFile) -> bool:
+    """Is the file 新增 now (so a submitted dossier lets it be removed again)."""
+    return EvidenceFile.objects.filter(_new_file(_via_join), pk=evidence.pk).exists()
+
+
+def media_report_is_new(report: MediaReport) -> bool:
+    return MediaReport.objects.filter(_new_report(_via_join), pk=report.pk).exists()
+
+
+@dataclass(frozen=True)
+class Additions:
+    """The dossier page's 新增: counts for the summary line, the changed fields for their 已修改 marks."""
+
+    baseline: datetime.datetime | None
+    files: int
+    reports: int
+    changed: dict[str, bool]  # field name -> True, for the template
+    changed_labels: list[str]
+    new_by_slot: dict[str, int]
+
+    @property
+    def any(self) -> bool:
+        return bool(self.files or self.reports or self.changed)
+
+
+def dossier_additions(event: Event) -> Additions:
+    """What is 新增 on a dossier from event_detail_queryset (its rows carry `is_new`); also sets the dossier's
+    has_additions from them, so its 有新增 badge and the marks cannot disagree."""
+    from .services import CHANGE_LABELS
+
+    files = [f for f in event.evidence.all() if f.is_new]
+    reports = [r for r in event.media_reports.all() if r.is_new]
+    changed = {name for entry in event.log_entries.all() if entry.is_new for name in entry.data.get("fields") or []}
+    result = Additions(
+        baseline=event.review_baseline,
+        files=len(files),
+        reports=len(reports),
+        changed={name: True for name in changed},
+        changed_labels=[label for name, label in CHANGE_LABELS.items() if name in changed],
+        new_by_slot={slot: n for slot in Slot.values if (n := sum(1 for f in files if f.slot == slot))},
+    )
+    event.additions_after_baseline = result.any
+    return result
 
 
 def gallery_images(*, user: object, filters: EventFilters) -> QuerySet[EvidenceFile]:
@@ -187,4 +325,4 @@ def can_manage_ledger(user: object, campaign: Campaign) -> bool:
 
 def events_of_task(user: object, task: Task) -> QuerySet[Event]:
     """The dossiers linked to a task that the user may see, newest activity first (the task page's list)."""
-    return events_visible_to(user).filter(tasks=task).order_by("-start_date", "-pk")
+    return with_additions_flag(events_visible_to(user).filter(tasks=task)).order_by("-start_date", "-pk")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -33,6 +33,7 @@ from .models import (
     MediaReport,
     Slot,
 )
+from .selectors import evidence_is_new, media_report_is_new
 from .uploads import (
     CheckedFile,
     UploadRefused,
@@ -108,8 +109,15 @@ def late_days(event: Event, when: datetime.datetime | None) -> int | None:
 
 
 def evidence_restored(evidence: EvidenceFile) -> None:
-    """After the 回收站 put a file back: the dossier's completeness counts it again."""
-    _refresh_completeness(Event.objects.get(pk=evidence.event_id))
+    """After the 回收站 put a file back: the dossier's completeness counts it again, and the file is dated as
+    restored now (its upload time stays), so a dossier the office has seen shows it as 新增 and lets it be
+    removed again like any new file."""
+    now = timezone.now()
+    EvidenceFile.objects.filter(pk=evidence.pk).update(restored_at=now)
+    evidence.restored_at = now
+    event = Event.objects.get(pk=evidence.event_id)
+    _mark_changed(event)
+    _refresh_completeness(event)
 
 
 def _refresh_completeness(event: Event) -> None:
@@ -169,12 +177,11 @@ def _check_submittable(event: Event) -> None:
         raise LedgerError("档案已提交或归档，不能重复提交。")
 
 
-def _check_removable(event: Event, added_at: datetime.datetime | None) -> None:
-    """Once submitted, only what was added after the office last looked may be removed again; what the reviewer
-    has seen stays until they send the dossier back."""
+def _check_removable(event: Event, is_new: Callable[[], bool]) -> None:
+    """Once submitted, only what is 新增 (added after the office last looked, see ledger.selectors) may be removed
+    again; what the reviewer has seen stays until they send the dossier back."""
     _check_editable(event)
-    baseline = event.review_baseline
-    if event.status == EventStatus.SUBMITTED and baseline and (added_at is None or added_at <= baseline):
+    if event.status == EventStatus.SUBMITTED and not is_new():
         raise LedgerError("档案已提交，只能删除提交后新增的材料；如需删除其他材料，请由创建办退回。")
 
 
@@ -194,6 +201,8 @@ EDITABLE_FIELDS = {
     "participant_count": "参加人数",
     "description": "活动内容",
 }
+# What a 修改 log entry may name in its `fields`, with the labels the reviewer sees (the 已修改 marks).
+CHANGE_LABELS = {**EDITABLE_FIELDS, "tasks": "关联任务"}
 
 
 def _check_dates(start_date: datetime.date, end_date: datetime.date | None) -> None:
@@ -275,25 +284,25 @@ def event_update(
         description,
     )
     changed = [name for name in EDITABLE_FIELDS if getattr(event, name) != before[name]]
-    if changed:
+    tasks = None if tasks is None else list(tasks)
+    if tasks is not None:
+        if any(t.campaign_id != event.campaign_id for t in tasks):
+            raise ValidationError({"tasks": "只能关联本创建活动的任务。"})
+        if {t.pk for t in tasks} != old_tasks:
+            changed.append("tasks")
+    if changed:  # the 修改 log entry below is what 新增 reads; this time is informational
         event.content_changed_at = timezone.now()
     event.full_clean(exclude=["created_by", "tasks", "archive_number"])
     event.save()
     if tasks is not None:
-        tasks = list(tasks)
-        if any(t.campaign_id != event.campaign_id for t in tasks):
-            raise ValidationError({"tasks": "只能关联本创建活动的任务。"})
         event.tasks.set(tasks)
-        if {t.pk for t in tasks} != old_tasks:
-            changed.append("tasks")
     _refresh_completeness(event)
     photo_checks_refresh_times(event=event)  # 拍摄时间不符 follows the activity's dates
-    labels = {**EDITABLE_FIELDS, "tasks": "关联任务"}
     _log(
         event,
         LogAction.UPDATE,
         actor,
-        note="、".join(labels[name] for name in changed),
+        note="、".join(CHANGE_LABELS[name] for name in changed),
         fields=changed,
         status=event.status,
     )
@@ -396,14 +405,26 @@ def event_withdraw(*, event: Event, actor: object, reason: str) -> Event:
 
 @transaction.atomic
 def event_delete(*, event: Event, actor: object) -> None:
-    """Delete a draft that never got a number (numbered dossiers stay, so 档号 remain gapless)."""
+    """Move a dossier into the unit's 回收站. A draft: whoever may change it. A dossier that already has its 档号
+    (submitted, or sent back): only the unit's 创建办 or 管理员; its number goes with it (a restore gives it back)
+    and is never issued again. An archived dossier is never deleted, only withdrawn (撤档) by the 管理员."""
+    from organizations.scoping import can_administer
+
     event = Event.objects.select_for_update().get(pk=event.pk)
     if event.status == EventStatus.ARCHIVED:
         raise LedgerError("已归档的档案不能删除，只能由管理员撤档。")
-    if event.archive_number:
-        raise LedgerError("已编档号的档案不能删除。")
+    if event.archive_number and not can_administer(actor, event.organization):
+        raise LedgerError("已编档号的档案只能由本单位的创建办或管理员删除。")
     names = [n for f in event.evidence.all() for n in (f.file.name, f.thumbnail.name) if n]
-    _log(None, LogAction.DELETE, actor, note=event.title, event_id=event.pk, files=len(names))
+    _log(
+        None,
+        LogAction.DELETE,
+        actor,
+        note=event.title,
+        event_id=event.pk,
+        files=len(names),
+        archive_number=event.archive_number,
+    )
     # Into the unit's 回收站 with its files and media reports; the stored files stay until the purge.
     trash_delete(obj=event, actor=actor)
 
@@ -535,17 +556,22 @@ def evidence_add(
 
 
 def _enqueue_thumbnails(ids: list[int]) -> None:
+    """On commit of an upload. The broker being down must not fail the upload: the gallery makes a missing
+    thumbnail on demand, and ledger.tasks.sweep_pending_photos sends the task again later."""
+    from config.enqueue import send_quietly
+
     from .tasks import make_thumbnail
 
     for pk in ids:
-        make_thumbnail.delay(pk)
+        if not send_quietly(make_thumbnail, pk):
+            break
 
 
 @transaction.atomic
 def evidence_delete(*, evidence: EvidenceFile, actor: object) -> None:
     """Move one file of a dossier into the 回收站; the removal is recorded, the stored file stays until the purge."""
     event = Event.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=evidence.event_id)
-    _check_removable(event, evidence.uploaded_at)
+    _check_removable(event, lambda: evidence_is_new(evidence))
     _log(
         event,
         LogAction.DELETE_FILE,
@@ -610,7 +636,7 @@ def media_report_add(
 @transaction.atomic
 def media_report_delete(*, report: MediaReport, actor: object) -> None:
     event = Event.objects.select_for_update(of=("self",)).select_related("campaign").get(pk=report.event_id)
-    _check_removable(event, report.created_at)
+    _check_removable(event, lambda: media_report_is_new(report))
     _log(event, LogAction.DELETE_FILE, actor, note=f"媒体报道：{report.title}")
     report.delete()
     _refresh_completeness(event)

@@ -23,7 +23,7 @@ from . import jobs as ledger_jobs
 from . import selectors, services
 from .evidence_selectors import EVIDENCE_FILTER_CHOICES, dossier_summary, photo_findings
 from .forms import DEFAULTS_TEXT, STATUS_CHOICES, EventForm, LedgerSettingsForm, MediaReportForm, ReturnForm
-from .models import EventStatus, EvidenceFile, LogAction, Slot, category_choices
+from .models import EventStatus, EvidenceFile, Slot, category_choices
 from .serving import stored_file_response
 from .uploads import ACCEPT_ATTR, UploadRefused, max_file_bytes, max_files_per_batch
 
@@ -216,7 +216,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     last_upload = max((f.uploaded_at for f in files), default=None)
     log_entries = list(event.log_entries.all())
     reports = list(event.media_reports.all())
-    additions = _additions(event, files, reports, log_entries)
+    additions = selectors.dossier_additions(event)
     can_submit = selectors.can_submit_event(request.user, event)
     return render(
         request,
@@ -238,9 +238,14 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "ask_submit": can_submit and not completeness.complete and request.GET.get("confirm") == "submit",
             "additions": additions,
             "media_reports": reports,
-            "new_by_slot": {value: sum(1 for f in items if f.is_new) for value, _label, items in by_slot},
+            "new_by_slot": additions.new_by_slot,
             "can_review": selectors.can_review_event(request.user, event) and event.status == EventStatus.SUBMITTED,
-            "can_delete": selectors.can_submit_event(request.user, event) and not event.archive_number,
+            # 回收站: a draft by whoever may change it; a numbered one (not archived) by the unit's 创建办/管理员.
+            "can_delete": event.status != EventStatus.ARCHIVED
+            and (
+                selectors.can_review_event(request.user, event)
+                or (selectors.can_submit_event(request.user, event) and not event.archive_number)
+            ),
             "return_form": ReturnForm(),
             "media_form": MediaReportForm(event=event),
             "accept": ACCEPT_ATTR,
@@ -252,30 +257,6 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit_aliases": selectors.can_manage_ledger(request.user, event.campaign),
         },
     )
-
-
-def _additions(event, files, reports, log_entries) -> dict:
-    """What was added or changed after the office last saw the dossier (review_baseline): each file and media
-    report gets `is_new`, and the text fields changed since are listed (the reviewer's 新增 marks)."""
-    baseline = event.review_baseline
-    for item in files:
-        item.is_new = bool(baseline and item.uploaded_at > baseline)
-    for report in reports:
-        report.is_new = bool(baseline and report.created_at > baseline)
-    changed: set[str] = set()
-    if baseline:
-        for entry in log_entries:
-            if entry.action == LogAction.UPDATE and entry.at > baseline:
-                changed.update(entry.data.get("fields") or [])
-    labels = {**services.EDITABLE_FIELDS, "tasks": "关联任务"}
-    return {
-        "baseline": baseline,
-        "files": sum(1 for f in files if f.is_new),
-        "reports": sum(1 for r in reports if r.is_new),
-        "changed": {name: True for name in changed},
-        "changed_labels": [labels[name] for name in labels if name in changed],
-        "any": any(f.is_new for f in files) or any(r.is_new for r in reports) or bool(changed),
-    }
 
 
 @require_POST
@@ -385,13 +366,20 @@ def event_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def event_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    from django.utils.html import format_html
+
+    from trash.services import retention_days
+
     event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)
     try:
         services.event_delete(event=event, actor=request.user)
     except services.LedgerError as exc:
         messages.error(request, str(exc))
         return redirect("ledger:detail", pk=event.pk)
-    messages.success(request, "草稿档案已删除。")
+    messages.success(
+        request,
+        format_html('档案已移入<a href="{}">回收站</a>，{} 天内可恢复。', reverse("trash:index"), retention_days()),
+    )
     return redirect("ledger:index")
 
 

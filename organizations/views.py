@@ -174,7 +174,7 @@ def audit_list_view(request: HttpRequest) -> HttpResponse:
     action = clean_text(request.GET.get("action"), max_length=50)
     organization = None
     raw = request.GET.get("organization", "")
-    if raw.isdigit() and len(raw) <= 18:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
         # Junk, or an organisation out of sight, is ignored: the page then shows everything the user may see.
         organization = organizations_visible_to(request.user).filter(pk=int(raw)).first()
     if action == "refused":
@@ -207,7 +207,7 @@ def changes_list_view(request: HttpRequest) -> HttpResponse:
 
     organization = None
     raw = request.GET.get("organization", "")
-    if raw.isdigit() and len(raw) <= 18:
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
         organization = organizations_visible_to(request.user).filter(pk=int(raw)).first()
     model = clean_text(request.GET.get("model"), max_length=100)
     if model not in REGISTRY:

@@ -11,7 +11,9 @@ mode=${1:-run}
 run_pkgs=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk)
 # libgl1 and libglib2.0-0: opencv-python, which the OCR of requirements-ocr.txt needs
 # postgresql-client: pg_dump/pg_restore for manage.py backup/restore (tests/backup/)
-test_pkgs=(poppler-utils chromium postgresql postgresql-client redis-server libreoffice-calc-nogui libgl1 libglib2.0-0)
+# nginx-light: the scale profile's nginx template in front of two gunicorn replicas (tests/deploy/test_scale_stack.py)
+test_pkgs=(poppler-utils chromium postgresql postgresql-client redis-server libreoffice-calc-nogui libgl1 libglib2.0-0
+  nginx-light)
 
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -60,6 +60,7 @@ ODD_QUERY_VALUES = (
     "1e400",
     "NaN",
     "-0",
+    "²",  # str.isdigit() says yes, int() says no
 )
 ODD_FORM_VALUES = (
     "9" * 30,
@@ -72,6 +73,7 @@ ODD_FORM_VALUES = (
     "1999-12-31",
     "甲\x00乙",
     "甲\x0b乙",
+    "²",
 )
 # One role also asks every parameter alone (every role already meets every (parameter, value) pair mixed).
 SINGLE_PARAM_ACTORS = ("a_admin",)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from decimal import Decimal
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -19,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.models import Campaign
+from ledger.media import pending_delete, pending_read, pending_save
 from organizations.field_ranges import number_problem
 from organizations.models import OrganizationKind
 from organizations.query_params import clean_text, query_choice, query_id, query_year
@@ -442,10 +441,8 @@ def targets_view(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------------------------------------
 # Excel
 # ------------------------------------------------------------------------------------------------
-def _import_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "volunteers" / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+# Previewed workbooks wait in the media storage (a confirm may reach another web replica than the preview).
+IMPORT_FOLDER = "volunteers/imports"
 
 
 def _plan(request: HttpRequest, organizer, data: bytes):
@@ -470,11 +467,11 @@ def import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and token:
         pending = request.session.get("volunteer_imports", {}).get(token)
         organizer = orgs.filter(pk=(pending or {}).get("organization")).first()
-        path = _import_dir() / f"{token}.xlsx"
-        if not pending or organizer is None or not path.exists():
+        data = pending_read(IMPORT_FOLDER, token) if pending and organizer is not None else None
+        if data is None:
             messages.error(request, "预览已失效，请重新上传文件。")
             return redirect("volunteers:import")
-        plan = _plan(request, organizer, path.read_bytes())
+        plan = _plan(request, organizer, data)
         confirmed = pending["confirmed"] and services.can_confirm(request.user, organizer)
         try:
             outcome = services.hours_import(
@@ -484,7 +481,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(error))
             context.update(plan=plan, organizer=organizer)
             return render(request, "volunteers/import.html", context)
-        path.unlink(missing_ok=True)
+        pending_delete(IMPORT_FOLDER, token)
         request.session["volunteer_imports"].pop(token, None)
         request.session.modified = True
         messages.success(
@@ -501,7 +498,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
         context.update(plan=plan, organizer=organizer, confirmed=confirmed)
         if plan.ok:
             token = secrets.token_hex(16)
-            (_import_dir() / f"{token}.xlsx").write_bytes(data)
+            pending_save(IMPORT_FOLDER, token, data)
             imports = request.session.get("volunteer_imports", {})
             imports[token] = {"organization": organizer.pk, "confirmed": confirmed}
             request.session["volunteer_imports"] = imports

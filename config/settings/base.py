@@ -125,7 +125,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 REDIS_URL = env("REDIS_URL", default="")
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A Redis outage is a cache miss, not a 500 (config/cache.py); sessions live in the database behind the cache,
+    # so nobody is logged out while Redis is down.
+    CACHES = {"default": {"BACKEND": "config.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -176,12 +179,32 @@ JOBS_RESULT_RETENTION_DAYS = env.int("JOBS_RESULT_RETENTION_DAYS", default=7)
 # 回收站 (trash/): a deleted dossier, file, task, volunteer or service activity is kept this many days, then purged.
 TRASH_RETENTION_DAYS = env.int("TRASH_RETENTION_DAYS", default=30)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Sending from a web request while the broker is down must fail fast (the request still succeeds: the row stays
+# pending and a beat sweep sends it again — jobs.tasks.reap_jobs, ledger.tasks.sweep_pending_photos).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_TRANSPORT_OPTIONS.update({"socket_connect_timeout": 2, "socket_timeout": 10})
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 10
+# Nothing reads task results (the outcome is in the rows): without this every web process would subscribe to each
+# result over Redis pub/sub, and a Redis outage would make every later send wait ~20 s and then raise.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic schedules live here, in one place.
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    "jobs-reap": {"task": "jobs.tasks.reap_jobs", "schedule": 60.0, "options": {"expires": 50}},
+    "jobs-reap": {
+        "task": "jobs.tasks.reap_jobs",
+        "schedule": env.float("JOBS_REAP_INTERVAL", default=60.0),
+        "options": {"expires": 50},
+    },
     # Outbox delivery (notifications/): claims due rows, so two beats or a slow run never send twice.
     "notifications-deliver": {"task": "notifications.tasks.deliver_due", "schedule": 60.0, "options": {"expires": 50}},
+    # Thumbnails and photo checks whose send was lost (broker down during the upload): sent again (ledger/tasks.py).
+    "ledger-sweep-pending-photos": {
+        "task": "ledger.sweep_pending_photos",
+        "schedule": env.float("EVIDENCE_SWEEP_INTERVAL", default=60.0),
+        "options": {"expires": 50},
+    },
     # Reminder rules (dashboards/reminders.py): daily at 08:30, the weekly digest on Mondays at 08:30. Idempotent.
     "reminders-daily": {
         "task": "dashboards.send_reminders",
@@ -204,9 +227,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # File check (backups/): missing, corrupted and orphaned media files, weekly on Sunday 03:00; the result is a
     # FileCheck row shown on the admin index.
     # 回收站 purge (trash/): what has been deleted longer than TRASH_RETENTION_DAYS goes for good, files included.
+    # 04:30, clear of the nightly backup the README schedules at 02:30 (a purge during a backup removes files the
+    # backup's database snapshot still refers to; backups/services.py records such files as vanished).
     "trash-purge-expired": {
         "task": "trash.purge_expired",
-        "schedule": crontab(hour=2, minute=30),
+        "schedule": crontab(hour=4, minute=30),
         "options": {"expires": 12 * 60 * 60},
     },
     "backups-check-files": {
@@ -272,6 +297,33 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# MEDIA_STORAGE=s3: uploads live in an S3-compatible store (MinIO, AWS S3) through django-storages, nothing on a web
+# node's disk. Objects are private (no ACL) and never linked to: every file goes out through the app's scoped views,
+# which read it with storage.open() (ledger/serving.py). Path-style addressing suits MinIO; file names never overwrite.
+MEDIA_STORAGE = env("MEDIA_STORAGE", default="local")
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env("AWS_S3_ENDPOINT_URL", default=None),
+            "access_key": env("AWS_ACCESS_KEY_ID", default=None),
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default=None),
+            "region_name": env("AWS_S3_REGION_NAME", default=None),
+            "addressing_style": env("AWS_S3_ADDRESSING_STYLE", default="path"),
+            "signature_version": "s3v4",
+            "location": env("AWS_LOCATION", default=""),
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+            # A file read back (serving, ZIP, archive) is spooled in memory up to this size, then in a temp file.
+            "max_memory_size": env.int("AWS_S3_MAX_MEMORY_SIZE", default=8 * 1024 * 1024),
+        },
+    }
+elif MEDIA_STORAGE != "local":
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}")
 FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 # A pasted plan may be CAMPAIGNS_PLAN_MAX_MB of UTF-8 text (README); posted as a form, every byte of Chinese text
@@ -293,6 +345,10 @@ EVIDENCE_TIME_TOLERANCE_DAYS = env.int("EVIDENCE_TIME_TOLERANCE_DAYS", default=3
 # OCR (optional package rapidocr-onnxruntime, requirements-ocr.txt). Off, or not installed: "OCR 未启用".
 # On by default only with a real worker (Redis): in-process tasks would make every photo upload wait for it.
 EVIDENCE_OCR_ENABLED = env.bool("EVIDENCE_OCR_ENABLED", default=bool(REDIS_URL))
+# A photo whose thumbnail or check is still missing this many seconds after upload (the broker was down, a worker
+# was killed holding it) is sent again by the ledger-sweep-pending-photos beat entry, up to MAX_AGE after upload.
+EVIDENCE_SWEEP_AFTER = env.int("EVIDENCE_SWEEP_AFTER", default=5 * 60)
+EVIDENCE_SWEEP_MAX_AGE = env.int("EVIDENCE_SWEEP_MAX_AGE", default=2 * 24 * 60 * 60)
 EVIDENCE_OCR_TIMEOUT = env.float("EVIDENCE_OCR_TIMEOUT", default=20.0)  # a photo taking longer is skipped
 EVIDENCE_OCR_MAX_SIDE = env.int("EVIDENCE_OCR_MAX_SIDE", default=1280)  # photos are downscaled to this first
 EVIDENCE_OCR_THREADS = env.int("EVIDENCE_OCR_THREADS", default=2)

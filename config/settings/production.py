@@ -8,7 +8,7 @@ SECRET_KEY = env("SECRET_KEY")  # required: no default
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": STORAGES["default"],  # noqa: F405 - the local folder, or S3 with MEDIA_STORAGE=s3 (base.py)
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

@@ -16,6 +16,9 @@ WeasyPrint lays a whole document out in memory, so one render of a year cannot s
 
 Photos are downscaled (Pillow draft + thumbnail, ≤ MAX_SIDE px) and small PDF originals' first pages drawn (pdftoppm,
 bounded) into MEDIA_ROOT/archive-cache/<sha256>-… by the worker about to lay out their chunk; a rebuild finds them.
+With a storage that has no local paths (S3, MEDIA_STORAGE=s3) nothing goes to MEDIA_ROOT: the originals are read
+through storage.open() by the building process and their downscaled copies (PDFs: a temporary local copy drawn by
+pdftoppm, then deleted) kept in the build's own work folder, removed with it.
 Work folders are /tmp/wenming-archive-*, marked with their owner; a build first sweeps those whose owner is dead
 (a SIGKILLed build), so a retry cleans up after the attempt it replaces.
 """
@@ -58,8 +61,9 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from ..media import has_local_paths, local_copy
 from .content import ArchiveContent, Dossier, PlacedChapter, PlacedSection
-from .images import MAX_SIDE, PDF_PREVIEW_MAX_BYTES, downscale_stream
+from .images import MAX_SIDE, PDF_PREVIEW_MAX_BYTES, downscale_stream, pdf_first_page
 from .memory import peak_rss_mb, rss_mb
 
 logger = logging.getLogger(__name__)
@@ -188,8 +192,13 @@ def make_workdir() -> Path:
 # ------------------------------------------------------------------------------
 # Images
 # ------------------------------------------------------------------------------
-def cache_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / "archive-cache"
+def cache_dir(work: Path | None = None) -> Path:
+    """Where downscaled pictures go: MEDIA_ROOT/archive-cache for a local storage (kept, a rebuild finds them);
+    for a storage without local paths, the build's work folder `work` (removed with it)."""
+    if work is not None and not has_local_paths():
+        path = Path(work) / "cache"
+    else:
+        path = Path(settings.MEDIA_ROOT) / "archive-cache"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -201,9 +210,9 @@ def _local_path(storage_name: str) -> str | None:
         return None
 
 
-def downscaled(sha256: str, storage_name: str, *, max_side: int = MAX_SIDE) -> Path | None:
+def downscaled(sha256: str, storage_name: str, *, max_side: int = MAX_SIDE, cache: Path | None = None) -> Path | None:
     """The cached ≤ max_side JPEG of a stored image, made here (in-process) when missing; None when unreadable."""
-    target = cache_dir() / f"{sha256}-{max_side}.jpg"
+    target = (cache or cache_dir()) / f"{sha256}-{max_side}.jpg"
     if target.exists():
         return target
     try:
@@ -221,12 +230,24 @@ class Pictures:
     prepare: list[list[str]] = field(default_factory=list)  # [kind, source, target]: the worker makes them first
 
 
-def _prepare_pictures(dossiers: list[Dossier]) -> Pictures:
-    """Name every picture of these dossiers by its cache file; those not cached yet go to the worker to make.
+def _pdf_page_from_storage(storage_name: str, target: Path) -> None:
+    """The first page of a stored PDF drawn here, from a temporary local copy (pdftoppm needs a file)."""
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".pdfsrc-") as tmp:
+        try:
+            source = local_copy(storage_name, Path(tmp) / "original.pdf")
+        except OSError:
+            logger.warning("archive: PDF %s could not be read from the storage", storage_name, exc_info=True)
+            return
+        pdf_first_page(source, target)
+
+
+def _prepare_pictures(dossiers: list[Dossier], work: Path | None = None) -> Pictures:
+    """Name every picture of these dossiers by its cache file; those not cached yet go to the worker to make
+    (from a storage without local paths: made here, into `work`'s cache, see cache_dir).
 
     A picture the worker cannot make is simply missing: the fetcher fails it and WeasyPrint prints the img's alt."""
     out = Pictures()
-    cache = cache_dir()
+    cache = cache_dir(work)
     seen: set[str] = set()
     for d in dossiers:
         pictures = list(d.photos) + [r.screenshot for r in d.reports if r.screenshot is not None]
@@ -235,7 +256,7 @@ def _prepare_pictures(dossiers: list[Dossier]) -> Pictures:
             if not target.exists() and str(target) not in seen:
                 source = _local_path(p.storage_name)
                 if source is None:  # a storage without local paths: made here
-                    downscaled(p.sha256, p.storage_name)
+                    downscaled(p.sha256, p.storage_name, cache=cache)
                 else:
                     out.prepare.append(["photo", source, str(target)])
             seen.add(str(target))
@@ -246,11 +267,12 @@ def _prepare_pictures(dossiers: list[Dossier]) -> Pictures:
             if f.size > PDF_PREVIEW_MAX_BYTES or not f.storage_name:
                 continue
             source = _local_path(f.storage_name)
-            if source is None:
-                continue
             target = cache / f"{f.sha256}-p1.jpg"
             if not target.exists() and str(target) not in seen:
-                out.prepare.append(["pdf", source, str(target)])
+                if source is None:  # a storage without local paths: drawn here
+                    _pdf_page_from_storage(f.storage_name, target)
+                else:
+                    out.prepare.append(["pdf", source, str(target)])
             seen.add(str(target))
             f.preview_url = target.as_uri()
             out.files.append(str(target))
@@ -260,9 +282,11 @@ def _prepare_pictures(dossiers: list[Dossier]) -> Pictures:
 def _picture_bytes(dossier: Dossier) -> int:
     """What a dossier's pictures will weigh once downscaled (the cache file when there, else an estimate)."""
     total = 0
-    cache = cache_dir()
+    cache = cache_dir() if has_local_paths() else None  # elsewhere each build's cache starts empty
     for p in list(dossier.photos) + [r.screenshot for r in dossier.reports if r.screenshot is not None]:
         try:
+            if cache is None:
+                raise FileNotFoundError
             total += (cache / f"{p.sha256}-{MAX_SIDE}.jpg").stat().st_size
         except OSError:
             total += 1_000_000  # a 1600 px JPEG of a busy photo
@@ -938,7 +962,7 @@ def build_pdf(
         parts: list[Path] = []
         for k, chunk in enumerate(chunks):
             out = work / f"part-{k:04d}.pdf"
-            pictures = _prepare_pictures(chunk.dossiers)
+            pictures = _prepare_pictures(chunk.dossiers, work)
             html = render_to_string(
                 "ledger/archive/document.html",
                 {"part": chunk.part, "content": content, "chapters": chunk.chapters, "css_url": css_url()},

@@ -189,3 +189,33 @@ def test_counts_come_from_every_table_of_the_database(db):
     """The manifest's tables are the database's tables: the models', the through tables, django_migrations."""
     names = set(database.table_names())
     assert model_tables() <= names and "django_migrations" in names
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_deleted_by_the_site_during_a_backup_is_noted_not_fatal(tmp_path, monkeypatch):
+    """GIVEN a backup that has listed the media, and the site (a 回收站 purge) removing one file before it is copied
+    WHEN the backup goes on
+    THEN it completes, the manifest names the vanished file under "vanished" and not under "files", and a restore
+    report carries it."""
+    from backups import files as backup_files
+    from backups import services as backup_services
+
+    media = Path(settings.MEDIA_ROOT)
+    (media / "ledger").mkdir(parents=True, exist_ok=True)
+    (media / "ledger" / "a.txt").write_text("第一份")
+    (media / "ledger" / "b.txt").write_text("第二份：备份途中被清除")
+    listed = backup_files.walk_storage
+
+    def walk_then_purge(storage=None, prefix=""):
+        names = list(listed(storage, prefix))
+        if not prefix:  # the whole listing is done (walk_storage recurses through this name)
+            (media / "ledger" / "b.txt").unlink()  # between the listing and the copy, as a concurrent purge does
+        yield from names
+
+    monkeypatch.setattr(backup_files, "walk_storage", walk_then_purge)
+    manifest = backup_services.backup_create(output=tmp_path / "backup")
+    assert manifest["vanished"] == ["ledger/b.txt"]
+    assert [e["path"] for e in manifest["files"]] == ["ledger/a.txt"]
+    assert not (tmp_path / "backup" / "media" / "ledger" / "b.txt").exists()
+    assert backup_services.RestoreReport(vanished=manifest["vanished"]).ok
+    assert backup_services.verify_restored(manifest).vanished == ["ledger/b.txt"]

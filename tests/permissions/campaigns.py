@@ -123,6 +123,16 @@ CASES = [
     Case("campaigns:task_import", edit_table(), kwargs=_campaign, label="unit A's campaign"),
     Case("campaigns:task_detail", READ_A, kwargs=_task, label="unit A's task"),
     Case("campaigns:task_edit", edit_table(), kwargs=_task, label="unit A's task"),
+    # 删除 (into the 回收站): the confirmation page, then the POST on a fresh task per actor (one actor's delete must
+    # not take the object away from the next).
+    Case("campaigns:task_delete", edit_table(), kwargs=_task, label="unit A's task: confirmation page"),
+    Case(
+        "campaigns:task_delete",
+        edit_table(302),
+        kwargs=lambda w: {"pk": TaskFactory(campaign=campaign_a(w), title="矩阵删除任务").pk},
+        method="post",
+        label="a fresh task of unit A",
+    ),
     Case(
         "campaigns:task_report",
         {**edit_table(302), "a_liaison": 302},

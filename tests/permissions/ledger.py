@@ -94,7 +94,19 @@ CASES = [
         label="empty reason",
     ),
     Case("ledger:archive", REVIEW_A, method="post", kwargs=lambda w: {"pk": draft_event(w).pk}, label="a draft"),
-    Case("ledger:delete", CHANGE_A, method="post", kwargs=lambda w: {"pk": submitted_event(w).pk}, label="numbered"),
+    # A numbered dossier goes to the 回收站 when unit A's 创建办/管理员 delete it; A's liaison is sent back to it with
+    # a refusal (302 too). A fresh dossier per actor: one actor's delete must not take it away from the next.
+    Case(
+        "ledger:delete",
+        CHANGE_A,
+        method="post",
+        kwargs=lambda w: {
+            "pk": services.event_submit(
+                event=EventFactory(campaign=_campaign(w), organization=w.dept_a, title="甲办公室已提交档案"), actor=None
+            ).pk
+        },
+        label="numbered",
+    ),
     Case(
         "ledger:media_report_add",
         CHANGE_A,

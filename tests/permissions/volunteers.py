@@ -16,6 +16,14 @@ A_CHANGERS = ("a_admin", "a_office", "a_liaison")
 CONFIRMERS = ("a_admin", "a_office", "b_admin", "b_office")
 
 
+def _delete_a(ok: int) -> dict[str, int]:
+    """Unit A's 创建办 and 管理员 delete; the city office, A's leader and liaison see it but may not (403)."""
+    return only(ok, ("a_admin", "a_office")) | {actor: 403 for actor in (*CITY, "a_leader", "a_liaison")}
+
+
+DELETE_A = _delete_a(200)
+
+
 def _volunteer(w):
     return w.once("vol_dept_a", lambda: VolunteerFactory(organization=w.dept_a, name="甲办志愿者"))
 
@@ -77,6 +85,39 @@ CASES = [
         kwargs=lambda w: {"pk": _volunteer(w).pk},
         method="post",
         data=lambda w: {"name": "甲办志愿者", "organization": w.dept_a.pk, "is_active": "on"},
+    ),
+    # 删除 (into the 回收站): unit A's 创建办 and 管理员; those who see it but may not delete get 403, unit B 404.
+    # The POST takes a fresh object per actor (one actor's delete must not take it away from the next).
+    Case(
+        "volunteers:volunteer_delete",
+        DELETE_A,
+        kwargs=lambda w: {"pk": _volunteer(w).pk},
+        label="unit A's department: confirmation page",
+    ),
+    Case(
+        "volunteers:volunteer_delete",
+        _delete_a(302),
+        kwargs=lambda w: {"pk": VolunteerFactory(organization=w.dept_a, name="矩阵删除志愿者").pk},
+        method="post",
+        label="a fresh volunteer of unit A",
+    ),
+    Case(
+        "volunteers:activity_delete",
+        DELETE_A,
+        kwargs=lambda w: {"pk": _record(w).activity_id},
+        label="unit A's department: confirmation page",
+    ),
+    Case(
+        "volunteers:activity_delete",
+        _delete_a(302),
+        kwargs=lambda w: {
+            "pk": ServiceRecordFactory(
+                volunteer=_volunteer(w),
+                activity=ServiceActivityFactory(organization=w.dept_a, title="矩阵删除活动"),
+            ).activity_id
+        },
+        method="post",
+        label="a fresh activity of unit A, with a record",
     ),
     Case("volunteers:activity_list", outcomes(200)),
     Case("volunteers:activity_create", only(200, CHANGERS, otherwise=403)),

@@ -30,3 +30,5 @@ class Command(BaseCommand):
             f"  上传文件：{t['files']} 个，共 {t['bytes']} 字节\n"
             f"  清单：manifest.json（版本 {manifest['app']['version']}，时间 {manifest['created_at']}）"
         )
+        for name in manifest.get("vanished", []):
+            self.stdout.write(f"  备份期间已被删除（未备份）：{name}")

@@ -24,6 +24,8 @@ class Command(BaseCommand):
             if report.ok
             else "恢复后核对发现不一致："
         )
+        for name in report.vanished:
+            self.stdout.write(f"  备份时该文件正被删除，备份中没有：{name}（check_files 会把引用它的记录报为缺失）")
         for m in report.count_mismatches:
             self.stdout.write(f"  表 {m['table']}：清单 {m['expected']} 行，恢复后 {m['actual']} 行")
         for m in report.file_mismatches:
