@@ -37,6 +37,17 @@ DEFAULT_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 _MISSING = object()
 
 
+class _Breaker:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.down_until = 0.0
+        self.logged_at = float("-inf")
+        self.failures = 0
+
+
+_STATE: dict[str, _Breaker] = {}
+
+
 class ResilientRedisCache(RedisCache):
     """RedisCache whose outages are misses and no-ops (see the module docstring)."""
 
@@ -49,15 +60,18 @@ class ResilientRedisCache(RedisCache):
             options.setdefault(key, value)
         params["OPTIONS"] = options
         super().__init__(server, params)
-        self._lock = threading.Lock()
-        self._down_until = 0.0
-        self._logged_at = float("-inf")
-        self.failures = 0  # calls answered without Redis (for tests and the load bench)
+        # Django makes one cache object per thread: the breaker is shared by all of a process's threads.
+        self._state = _STATE.setdefault(str(server), _Breaker())
+
+    @property
+    def failures(self) -> int:
+        """Calls of this process answered without Redis (for tests and the load bench)."""
+        return self._state.failures
 
     # -- the breaker ------------------------------------------------------------------------------------------
     def _call(self, method: str, fallback: Any, *args: Any, **kwargs: Any) -> Any:
-        if time.monotonic() < self._down_until:
-            self.failures += 1
+        if time.monotonic() < self._state.down_until:
+            self._state.failures += 1
             return fallback
         try:
             return getattr(super(), method)(*args, **kwargs)
@@ -67,12 +81,13 @@ class ResilientRedisCache(RedisCache):
 
     def _tripped(self, method: str, exc: BaseException) -> None:
         now = time.monotonic()
-        with self._lock:
-            self.failures += 1
-            self._down_until = now + self.retry_after
-            if now - self._logged_at < self.log_interval:
+        state = self._state
+        with state.lock:
+            state.failures += 1
+            state.down_until = now + self.retry_after
+            if now - state.logged_at < self.log_interval:
                 return
-            self._logged_at = now
+            state.logged_at = now
         logger.warning(
             "Redis cache unreachable (%s in %s): serving without the cache, next try in %.0f s; "
             "this is logged at most once every %.0f s",
@@ -85,7 +100,7 @@ class ResilientRedisCache(RedisCache):
     @property
     def available(self) -> bool:
         """False while the breaker is open (a recent call found Redis unreachable)."""
-        return time.monotonic() >= self._down_until
+        return time.monotonic() >= self._state.down_until
 
     # -- the cache API ----------------------------------------------------------------------------------------
     def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:

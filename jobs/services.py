@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 REAPED_MESSAGE = "后台进程中断，请重试"
 TIMEOUT_MESSAGE = "任务运行超过时限，已停止，请缩小范围后重试"
+BROKER_DOWN_STEP = "后台服务暂时不可用，恢复后将自动开始"
 INTERNAL_MESSAGE = "生成时出现内部错误，请重试；如仍失败，请联系管理员（任务编号 {pk}）"
 
 
@@ -45,10 +46,16 @@ def _enqueue(job_id: int, queue: str) -> None:
 
     try:
         run_job.apply_async(args=[job_id], queue=settings.TASK_QUEUES.get(queue, settings.CELERY_TASK_DEFAULT_QUEUE))
-    except Exception:
+    except Exception as exc:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             raise
-        logger.exception("could not enqueue job %s; the reaper will send it again", job_id)
+        logger.warning("could not enqueue job %s (%s: %s); the reaper sends it again", job_id, type(exc).__name__, exc)
+        # Due at the reaper's next run rather than after JOBS_QUEUED_RESEND_AFTER: the message surely never left,
+        # so the broker being back (beat can send the reaper again) is enough. The page says why it waits.
+        Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+            heartbeat_at=timezone.now() - datetime.timedelta(seconds=settings.JOBS_QUEUED_RESEND_AFTER + 1),
+            step=BROKER_DOWN_STEP,
+        )
 
 
 def _enqueue_on_commit(job: Job) -> None:

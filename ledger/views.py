@@ -364,13 +364,34 @@ def event_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "ledger/event_withdraw.html", {"event": event, "form": form})
 
 
-@require_POST
 def event_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what goes into the 回收站 with the dossier (its files, media reports), or why it may not; POST deletes."""
+    from django.http import HttpResponseNotAllowed
     from django.utils.html import format_html
 
-    from trash.services import retention_days
+    from organizations.scoping import can_administer
+    from trash.services import retention_days, trash_preview
 
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
     event = get_object_or_404(selectors.events_changeable_by(request.user), pk=pk)
+    if request.method == "GET":
+        preview = trash_preview(obj=event)
+        if event.status == EventStatus.ARCHIVED:
+            preview.refusal = "已归档的档案不能删除，只能由管理员撤档。"
+        elif event.archive_number and not can_administer(request.user, event.organization):
+            preview.refusal = "已编档号的档案只能由本单位的创建办或管理员删除。"
+        notes = ["档号随档案进入回收站，恢复时原样还回；彻底删除后该档号不再使用。"] if event.archive_number else []
+        return render(
+            request,
+            "trash/delete_confirm.html",
+            {
+                "preview": preview,
+                "notes": notes,
+                "cancel_url": reverse("ledger:detail", args=[event.pk]),
+                "retention_days": retention_days(),
+            },
+        )
     try:
         services.event_delete(event=event, actor=request.user)
     except services.LedgerError as exc:

@@ -24,7 +24,9 @@ class Deletion(models.Model):
     deleted_by = models.ForeignKey(
         User, verbose_name=_("删除人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # [{"model": label, "pk": ..., "fields": {...}}, ...] in insertion order (parents first)
+    # [{"model": label, "pk": ..., "fields": {...}}, ...], children before their parents (not parents first: the
+    # deleted object is not necessarily the first row; `model`/`object_id` name it). A restore saves them with the
+    # foreign keys deferred, so the order does not matter there.
     rows = models.JSONField(_("删除的记录"), default=list)
     # rows elsewhere whose reference was set to null by the delete: [[label, pk, attname, old value], ...]
     nulled = models.JSONField(_("置空的引用"), default=list)

@@ -39,6 +39,9 @@ class Link:
 
     model: type[models.Model]
     skip: Callable[[models.Model], str | None] | None = None
+    # Left out only when the other end is gone for good (purged); while it waits in the 回收站 the restore refuses
+    # and says to restore that first, so a record of its own (a volunteer's service hours) is never dropped early.
+    purged_only: bool = False
 
 
 _RULES: dict[type[models.Model], Rule] = {}
@@ -68,10 +71,15 @@ def register(
     )
 
 
-def link(model: type[models.Model], *, skip: Callable[[models.Model], str | None] | None = None) -> None:
+def link(
+    model: type[models.Model],
+    *,
+    skip: Callable[[models.Model], str | None] | None = None,
+    purged_only: bool = False,
+) -> None:
     """Mark `model`'s rows as links (see `Link`); auto-created through models are links without this, and
     registering one adds its `skip`."""
-    _LINKS[model] = Link(model=model, skip=skip)
+    _LINKS[model] = Link(model=model, skip=skip, purged_only=purged_only)
 
 
 def link_for(model: type[models.Model]) -> Link | None:

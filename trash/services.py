@@ -88,7 +88,7 @@ def _serialise(instances: Iterable[models.Model]) -> list[dict]:
 
 @dataclasses.dataclass
 class _Collected:
-    ordered: list[models.Model]  # parents first
+    ordered: list[models.Model]  # children before their parents (see `_collect`)
     nulled: list[list]  # [[label, pk, attname, old value], ...]
     collector: Collector
 
@@ -98,13 +98,15 @@ def _collect(obj: models.Model) -> _Collected:
     collector = Collector(using=router.db_for_write(type(obj)), origin=obj)
     collector.collect([obj])  # raises ProtectedError when something PROTECTs it, as a plain delete would
     collector.sort()
-    # Deletion order (children first): the fast-deleted querysets, then the sorted instances. Restore reverses it.
+    # The fast-deleted querysets, then the sorted instances parents first; reversed below, that gives the instances
+    # children first (the delete's own order) and the fast-deleted rows (through rows, ...) last. Not parents
+    # first: the deleted object is found by its key, never by its place; a restore saves with FKs deferred.
     ordered: list[models.Model] = []
     for qs in collector.fast_deletes:
         ordered.extend(qs)
     for model_instances in reversed(list(collector.data.values())):
         ordered.extend(model_instances)
-    ordered.reverse()  # parents first
+    ordered.reverse()
     nulled: list[list] = []
     for (fk, _value), batches in collector.field_updates.items():
         for batch in batches:
@@ -330,15 +332,21 @@ def _missing_target_refusal(row: models.Model, fk: models.ForeignKey, value: obj
     """Why a restore cannot put back `row`: the record its `fk` needs is gone, in words naming that record."""
     target = fk.related_model
     name, row_name = target._meta.verbose_name, row._meta.verbose_name
+    role = f"{row_name}的{fk.verbose_name}" if target is type(row) else f"{row_name}所属的{name}"
     holder = _holder_of(target, value) if fk.target_field.primary_key else None
-    if holder is not None and holder.model == target._meta.label:
-        return f"无法恢复：{row_name}所属的{name}“{holder.title}”已被删除（仍在回收站中），请先恢复该{name}。"
+    if holder is not None and (holder.model, holder.object_id) == (target._meta.label, str(value)):
+        return f"无法恢复：{role}“{holder.title}”已被删除（仍在回收站中），请先恢复该{holder.kind}。"
     if holder is not None:
         return (
-            f"无法恢复：{row_name}所属的{name}（编号 {value}）已随{holder.kind}“{holder.title}”一并删除"
+            f"无法恢复：{role}（编号 {value}）已随{holder.kind}“{holder.title}”一并删除"
             f"（仍在回收站中），请先恢复该{holder.kind}。"
         )
-    return f"无法恢复：{row_name}所属的{name}（编号 {value}）已被彻底删除。"
+    return f"无法恢复：{role}（编号 {value}）已被彻底删除。"
+
+
+def _held(fk: models.ForeignKey, row: models.Model) -> bool:
+    """Whether the record `row.fk` points at waits in a 回收站 (rather than being purged)."""
+    return fk.target_field.primary_key and _holder_of(fk.related_model, getattr(row, fk.attname)) is not None
 
 
 def _link_name(model: type[models.Model]) -> str:
@@ -389,7 +397,8 @@ def _without_missing_links(objects: list, notes: list[str]) -> list:
         kept = []
         for d in objects:
             missing = [fk for fk in _references(d.object) if existing.get((fk, getattr(d.object, fk.attname))) is False]
-            if missing and link_for(type(d.object)) is not None:
+            link = link_for(type(d.object)) if missing else None
+            if link is not None and (not link.purged_only or not any(_held(fk, d.object) for fk in missing)):
                 dropped[_link_name(type(d.object))] += 1
                 continue
             for fk in missing:
@@ -414,12 +423,15 @@ def _without_missing_links(objects: list, notes: list[str]) -> list:
     return objects
 
 
+_UNFIT = "此项删除时的数据与系统当前的结构不一致，无法自动恢复，请联系系统管理员。"
+
+
 def _root(objects: list, deletion: Deletion) -> models.Model:
     """The deleted object itself among the rows (they are in the delete's order, so not necessarily first)."""
     for d in objects:
         if d.object._meta.label == deletion.model and str(d.object.pk) == deletion.object_id:
             return d.object
-    raise TrashError("此项的记录不完整，无法恢复。")
+    raise TrashError(_UNFIT)
 
 
 def deletion_restore(*, deletion: Deletion, actor: object) -> list[str]:
@@ -444,10 +456,11 @@ def deletion_restore(*, deletion: Deletion, actor: object) -> list[str]:
                 )
             except (LookupError, DeserializationError, FieldDoesNotExist) as exc:
                 log.warning("restore of deletion %s: rows no longer fit the models: %s", deletion.pk, exc)
-                raise TrashError("此项删除时的数据与系统当前的结构不一致，无法自动恢复，请联系系统管理员。") from None
+                raise TrashError(_UNFIT) from None
+            root = _root(objects, deletion)  # a row of a model since removed is left out; the object itself is not
             rule = rule_for(model)
             if rule.restorable is not None:
-                rule.restorable(_root(objects, deletion))
+                rule.restorable(root)
             objects = _without_missing_links(objects, notes)
             for d in objects:
                 if type(d.object)._base_manager.filter(pk=d.object.pk).exists():
@@ -467,6 +480,10 @@ def deletion_restore(*, deletion: Deletion, actor: object) -> list[str]:
             if connection.vendor == "postgresql":
                 with connection.cursor() as cur:  # a parent deleted meanwhile shows here, not at commit
                     cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                    # ...and back to Django's own INITIALLY DEFERRED, for what follows in the same transaction (a
+                    # second restore saves children before their parents again). A refusal here rolls the savepoint
+                    # back, and the setting with it.
+                    cur.execute("SET CONSTRAINTS ALL DEFERRED")
             if rule.restored is not None:
                 # The rows are in the delete's order (children first), so the object is fetched by its own key.
                 rule.restored(model._base_manager.get(pk=deletion.object_id))

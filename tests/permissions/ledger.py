@@ -96,6 +96,8 @@ CASES = [
     Case("ledger:archive", REVIEW_A, method="post", kwargs=lambda w: {"pk": draft_event(w).pk}, label="a draft"),
     # A numbered dossier goes to the 回收站 when unit A's 创建办/管理员 delete it; A's liaison is sent back to it with
     # a refusal (302 too). A fresh dossier per actor: one actor's delete must not take it away from the next.
+    # The confirmation page: whoever may change the dossier sees it (a liaison sees the refusal for a numbered one).
+    Case("ledger:delete", only(200, A_CHANGE), kwargs=lambda w: {"pk": draft_event(w).pk}, label="confirmation page"),
     Case(
         "ledger:delete",
         CHANGE_A,

@@ -19,6 +19,8 @@ from ledger.models import Event
 from tests.factories import (
     CampaignFactory,
     EventFactory,
+    EvidenceFileFactory,
+    MediaReportFactory,
     ProgressReportFactory,
     ServiceActivityFactory,
     ServiceRecordFactory,
@@ -377,3 +379,34 @@ def test_an_archived_dossier_has_no_delete_button_only_withdraw(world):
     refused = admin.post(reverse("ledger:delete", args=[event.pk]), follow=True)
     assert "已归档的档案不能删除，只能由管理员撤档。" in refused.content.decode()
     assert Event.objects.filter(pk=event.pk).exists() and not Deletion.objects.exists()
+
+
+def test_a_dossier_delete_asks_first_and_says_what_goes_with_it(world):
+    """GIVEN a submitted dossier with 2 files and a media report
+    WHEN the 创建办 opens 删除
+    THEN a page (no change yet) says files and the report go into the 回收站 and the number comes back on restore;
+    the liaison's page for the same dossier shows the refusal and no button; POST then moves it."""
+    campaign = CampaignFactory(unit=world.unit_a)
+    event = EventFactory(campaign=campaign, organization=world.dept_a, title="有材料的档案")
+    EvidenceFileFactory.create_batch(2, event=event)
+    MediaReportFactory(event=event)
+    event = ledger_services.event_submit(event=event, actor=None)
+    url = reverse("ledger:delete", args=[event.pk])
+
+    office = _client(world, "a_office")
+    assert url in office.get(reverse("ledger:detail", args=[event.pk])).content.decode()
+    page = office.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "同时移入回收站" in text and "2 个文件" in text and "媒体报道" in text
+    assert "档号随档案进入回收站" in text and 'data-testid="delete-submit"' in text
+    assert Event.objects.filter(pk=event.pk).exists() and not Deletion.objects.exists()
+
+    liaison = _client(world, "a_liaison")
+    refused = liaison.get(url).content.decode()
+    assert "已编档号的档案只能由本单位的创建办或管理员删除。" in refused and 'data-testid="delete-submit"' not in refused
+
+    assert _client(world, "b_office").get(url).status_code == 404
+    assert office.post(url).status_code == 302
+    assert not Event.objects.filter(pk=event.pk).exists()
+    assert Deletion.objects.get(model="ledger.Event").object_id == str(event.pk)

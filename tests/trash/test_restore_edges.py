@@ -105,9 +105,7 @@ def test_a_photo_pair_whose_other_photo_is_still_in_the_trash_is_left_out_too(wo
     assert EvidenceFile.objects.filter(pk=fb.pk).exists()
 
 
-def test_a_task_whose_linked_dossier_was_purged_comes_back_without_the_link(
-    world, django_capture_on_commit_callbacks
-):
+def test_a_task_whose_linked_dossier_was_purged_comes_back_without_the_link(world, django_capture_on_commit_callbacks):
     event = _dossier(world)
     task = TaskFactory(campaign=event.campaign, title="要删的任务")
     ProgressReport.objects.create(task=task, organization=world.dept_a, text="进展", percent=10)
@@ -133,7 +131,7 @@ def test_a_file_whose_dossier_is_in_the_trash_is_refused_naming_the_dossier(worl
 
     response = _client(world, "a_office").post(reverse("trash:restore", args=[df.pk]), follow=True)
     assert response.status_code == 200
-    assert "无法恢复：佐证材料所属的活动档案“先删的文件所在档案”已被删除（仍在回收站中），请先恢复该活动档案。" in (
+    assert "无法恢复：佐证材料所属的活动档案“先删的文件所在档案”已被删除（仍在回收站中），请先恢复该档案。" in (
         _messages(response)
     )
     assert not EvidenceFile.objects.filter(pk=f.pk).exists() and Deletion.objects.filter(pk=df.pk).exists()
@@ -344,3 +342,33 @@ def test_the_list_is_paginated_and_never_loads_the_serialised_rows(world):
         response = client.get(reverse("trash:index"), {"page": bad})
         assert response.status_code == 200, bad
         assert "分页项" in response.content.decode(), bad
+
+
+def test_a_volunteers_service_hours_wait_for_their_activity_and_go_only_with_a_purged_one(
+    world, django_capture_on_commit_callbacks
+):
+    """GIVEN a volunteer with two service records, one at an activity that is deleted after the volunteer
+    WHEN the volunteer is restored while that activity waits in the 回收站
+    THEN the restore refuses, naming the activity (the hours are a record of their own: never dropped early);
+    once the activity is purged, the volunteer comes back with the other record, and the message says one was left."""
+    from tests.factories import ServiceRecordFactory, VolunteerFactory
+    from volunteers.models import ServiceRecord, Volunteer
+
+    volunteer = VolunteerFactory(organization=world.dept_a, name="张志愿")
+    kept_activity = ServiceActivityFactory(organization=world.dept_a, title="保留的活动")
+    gone_activity = ServiceActivityFactory(organization=world.dept_a, title="后来删除的活动")
+    kept = ServiceRecordFactory(volunteer=volunteer, activity=kept_activity)
+    ServiceRecordFactory(volunteer=volunteer, activity=gone_activity)
+    office = world.user("a_office")
+    dv = trash_services.trash_delete(obj=volunteer, actor=office)
+    da = trash_services.trash_delete(obj=ServiceActivity.objects.get(pk=gone_activity.pk), actor=office)
+
+    with pytest.raises(trash_services.TrashError, match="后来删除的活动.*仍在回收站中"):
+        trash_services.deletion_restore(deletion=dv, actor=office)
+    assert not Volunteer.objects.filter(pk=volunteer.pk).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        trash_services._purge(Deletion.objects.get(pk=da.pk), None, "测试")
+    notes = trash_services.deletion_restore(deletion=Deletion.objects.get(pk=dv.pk), actor=office)
+    assert notes == ["未恢复 1 条服务时长记录（对方记录已删除）。"]
+    assert list(ServiceRecord.objects.filter(volunteer_id=volunteer.pk).values_list("pk", flat=True)) == [kept.pk]
