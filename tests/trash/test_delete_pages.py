@@ -404,7 +404,9 @@ def test_a_dossier_delete_asks_first_and_says_what_goes_with_it(world):
 
     liaison = _client(world, "a_liaison")
     refused = liaison.get(url).content.decode()
-    assert "已编档号的档案只能由本单位的创建办或管理员删除。" in refused and 'data-testid="delete-submit"' not in refused
+    assert (
+        "已编档号的档案只能由本单位的创建办或管理员删除。" in refused and 'data-testid="delete-submit"' not in refused
+    )
 
     assert _client(world, "b_office").get(url).status_code == 404
     assert office.post(url).status_code == 302

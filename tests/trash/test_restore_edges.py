@@ -363,7 +363,7 @@ def test_a_volunteers_service_hours_wait_for_their_activity_and_go_only_with_a_p
     dv = trash_services.trash_delete(obj=volunteer, actor=office)
     da = trash_services.trash_delete(obj=ServiceActivity.objects.get(pk=gone_activity.pk), actor=office)
 
-    with pytest.raises(trash_services.TrashError, match="后来删除的活动.*仍在回收站中"):
+    with pytest.raises(trash_services.TrashError, match=r"后来删除的活动.*仍在回收站中"):
         trash_services.deletion_restore(deletion=dv, actor=office)
     assert not Volunteer.objects.filter(pk=volunteer.pk).exists()
 
