@@ -26,12 +26,20 @@ from typing import Any
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError as RedisOutOfMemoryError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
 # What "Redis is unreachable" looks like from redis-py (socket errors arrive wrapped in ConnectionError).
-OUTAGE_ERRORS: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError, OSError)
+# A full Redis (maxmemory with noeviction, as compose runs it so Celery's queue is never evicted) refuses writes with
+# OOM: the cache shares that server, so a full one is an outage of the cache too, never a 500.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    RedisOutOfMemoryError,
+    OSError,
+)
 
 DEFAULT_TIMEOUTS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 _MISSING = object()

@@ -316,6 +316,26 @@ def test_the_cache_turns_an_outage_into_misses_and_logs_it_once(private_redis, c
         assert cache.get("k") == "x"
 
 
+def test_a_full_redis_is_a_cache_outage_not_an_error(private_redis):
+    """GIVEN the shared Redis at maxmemory with noeviction (compose: Celery's queue is never evicted)
+    WHEN the cache writes
+    THEN the write is dropped (OOM is an outage), reads miss, and nothing raises."""
+    import redis
+
+    with site_on(private_redis.url):
+        cache = caches["default"]
+        raw = redis.Redis.from_url(private_redis.url)
+        raw.config_set("maxmemory", "2mb")
+        raw.config_set("maxmemory-policy", "noeviction")
+        with pytest.raises(redis.exceptions.OutOfMemoryError):
+            for i in range(10_000):
+                raw.set(f"fill:{i}", "x" * 4096)
+        cache.set("k", "v")
+        assert cache.get("k", "miss") == "miss"
+        assert cache.add("once", 1) is True
+        raw.close()
+
+
 @pytest.mark.django_db
 def test_a_send_while_the_broker_is_down_fails_fast_and_quietly(private_redis):
     """An upload's thumbnail task cannot be sent: False at once, no exception. A send made while Redis was up
