@@ -22,7 +22,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from ledger.media import has_local_paths
+from organizations.media import has_local_paths
 
 from . import database, files
 from .models import FileCheck

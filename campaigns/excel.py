@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from import_export import fields, resources
 
-from ledger.media import pending_read, pending_save
+from organizations.media import pending_read, pending_save
 from organizations.models import Organization, OrganizationKind, User
 from organizations.services import organization_create
 from organizations.spreadsheets import dataset_workbook, table_workbook

@@ -18,8 +18,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from ledger.media import pending_delete, pending_read, pending_save, pending_sweep
 from ledger.serving import stored_file_response
+from organizations.media import pending_delete, pending_read, pending_save, pending_sweep
 from organizations.query_params import clean_text, query_id, strip_control
 
 from . import exports, selectors, services

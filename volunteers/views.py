@@ -17,8 +17,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from campaigns.models import Campaign
-from ledger.media import pending_delete, pending_read, pending_save
 from organizations.field_ranges import number_problem
+from organizations.media import pending_delete, pending_read, pending_save
 from organizations.models import OrganizationKind
 from organizations.query_params import clean_text, query_choice, query_id, query_year
 from organizations.scoping import can_change, scope_filter, unit_of

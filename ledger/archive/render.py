@@ -61,7 +61,8 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from ..media import has_local_paths, local_copy
+from organizations.media import has_local_paths, local_copy
+
 from .content import ArchiveContent, Dossier, PlacedChapter, PlacedSection
 from .images import MAX_SIDE, PDF_PREVIEW_MAX_BYTES, downscale_stream, pdf_first_page
 from .memory import peak_rss_mb, rss_mb

@@ -97,7 +97,7 @@ def s3(s3_endpoint, s3_settings, _media_root):
     end, MEDIA_ROOT must still hold no file: nothing was kept on the web node's disk."""
     from django.core.files.storage import default_storage, storages
 
-    from ledger.media import has_local_paths
+    from organizations.media import has_local_paths
 
     name = f"wenming-{uuid.uuid4().hex[:16]}"
     client = boto3.client(

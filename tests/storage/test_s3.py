@@ -341,7 +341,7 @@ def test_evaluation_system_import_preview_then_confirm_reads_the_bucket(s3, worl
 
 
 def test_pending_imports_older_than_a_day_are_swept_from_the_bucket(s3):
-    from ledger.media import pending_read, pending_save, pending_sweep
+    from organizations.media import pending_read, pending_save, pending_sweep
 
     pending_save("evaluation/pending", "a" * 32, b"PK old")
     assert pending_read("evaluation/pending", "a" * 32) == b"PK old"
@@ -379,7 +379,7 @@ def test_check_files_reports_a_flipped_byte_a_missing_object_and_an_orphan_in_th
 
     from django.core.management import call_command
 
-    from ledger.media import pending_save
+    from organizations.media import pending_save
     from tests.backup.populate import populate
 
     def run() -> tuple[int, dict]:
