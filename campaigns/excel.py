@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from import_export import fields, resources
 
-from organizations.media import pending_read, pending_save
+from organizations.media import pending_delete, pending_read, pending_save, pending_sweep
 from organizations.models import Organization, OrganizationKind, User
 from organizations.services import organization_create
 from organizations.spreadsheets import dataset_workbook, table_workbook
@@ -135,10 +135,17 @@ PENDING_FOLDER = "campaigns/pending"
 
 
 def store_pending(data: bytes) -> str:
-    """Keep the previewed workbook in the media storage (the confirm may reach another web replica)."""
+    """Keep the previewed workbook in the media storage (the confirm may reach another web replica); previews
+    nobody confirmed within a day go then."""
+    pending_sweep(PENDING_FOLDER)
     token = uuid.uuid4().hex
     pending_save(PENDING_FOLDER, token, data)
     return token
+
+
+def drop_pending(token: str) -> None:
+    """The previewed workbook is imported (or previewed again under a new token): it is not kept."""
+    pending_delete(PENDING_FOLDER, token)
 
 
 def load_pending(token: str) -> bytes:

@@ -769,8 +769,11 @@ def task_import(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if confirm and not result.has_errors:
                 n = excel.import_rows(campaign, result)
+                excel.drop_pending(request.POST.get("token", ""))
                 messages.success(request, f"已导入 {n} 条任务。")
                 return redirect("campaigns:tasks", pk=campaign.pk)
+            if confirm:
+                excel.drop_pending(request.POST.get("token", ""))  # kept again below under a new token
             context.update(result=result, token=excel.store_pending(raw))
     return render(request, "campaigns/task_import.html", context)
 

@@ -7,6 +7,7 @@ import io
 
 import pytest
 import tablib
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -287,8 +288,10 @@ def test_excel_export_then_import_roundtrip(client, world, campaign):
     response = client.post(url, {"file": SimpleUploadedFile("t.xlsx", data)})
     assert response.status_code == 200 and not response.context["result"].has_errors
     assert other.tasks.count() == 0  # preview only
+    assert default_storage.listdir("campaigns/pending")[1] == [f"{response.context['token']}.xlsx"]
     response = client.post(url, {"confirm": "1", "token": response.context["token"]})
     assert response.status_code == 302
+    assert default_storage.listdir("campaigns/pending")[1] == []  # imported: the previewed file is not kept
     task = other.tasks.get(title="专题学习")
     assert task.parent.title == "思想教育" and task.progress == 40 and list(task.lead_units.all()) == [world.dept_a]
 
