@@ -80,6 +80,9 @@ BENCH_ENV = {
     "JOBS_HEARTBEAT_TIMEOUT": "20",
     "JOBS_QUEUED_RESEND_AFTER": "20",
     "JOBS_REAP_INTERVAL": "60",
+    # A worker that stops consuming after the Redis outage exits and is started again (config/worker_watchdog.py),
+    # as docker compose's restart policy does; the JSON counts such restarts.
+    "CELERY_WORKER_WATCHDOG": "30",
 }
 # --quick (the smoke test): the same, in a few seconds.
 QUICK_ENV = {
@@ -88,6 +91,7 @@ QUICK_ENV = {
     "JOBS_HEARTBEAT_TIMEOUT": "6",
     "JOBS_QUEUED_RESEND_AFTER": "4",
     "JOBS_REAP_INTERVAL": "2",
+    "CELERY_WORKER_WATCHDOG": "8",
 }
 PHOTO_BYTES = 1 << 20
 
@@ -499,6 +503,16 @@ class Site:
             self.env,
         )
 
+    def supervise(self, stop: threading.Event) -> None:
+        """Start the worker again when it exits by itself (the watchdog's status), as compose's restart policy."""
+        self.watchdog_restarts = []
+        while not stop.wait(1.0):
+            proc = self.procs.running.get("worker")
+            if proc is not None and proc.poll() is not None:
+                self.watchdog_restarts.append({"status": proc.returncode, "at": time.time()})
+                _log(f"worker exited by itself (status {proc.returncode}): started again")
+                self.start_worker()
+
     def start_all(self) -> None:
         self.start_redis()
         self.procs.start(
@@ -742,6 +756,8 @@ def main() -> int:
         setup_django(site.env)
         plans = targets(args.clients)
         site.start_all()
+        supervisor_stop = threading.Event()
+        threading.Thread(target=site.supervise, args=(supervisor_stop,), daemon=True).start()
         _log(f"site at {site.base}, redis on {site.redis_port}, logs in {folder}")
         rec, photo = Recorder(), Photo()
         office_plan = next(p for p in plans if p["office"])
@@ -827,6 +843,11 @@ def main() -> int:
             phases[name]["requests"] = summarize(rec, name)
         results["phases"] = phases
         results["uploads"] = verify_uploads(rec.uploads, site.media)
+        supervisor_stop.set()
+        results["worker_restarts_by_watchdog"] = [
+            {"status": r["status"], "at_s": round(r["at"] - (time.time() - (time.monotonic() - t0)), 1)}
+            for r in getattr(site, "watchdog_restarts", [])
+        ]
         all_rows = rec.rows
         results["totals"] = {
             "requests": len(all_rows),

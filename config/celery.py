@@ -9,6 +9,7 @@ from typing import Any
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -61,3 +62,12 @@ def route_by_purpose(name: str, args: Any, kwargs: Any, options: dict, task: Any
 app = Celery("wenming", task_cls="config.celery:GuardedTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _worker_ready(sender: Any = None, **kwargs: Any) -> None:
+    from config import worker_watchdog
+
+    worker_watchdog.start(sender)
+
+
+worker_ready.connect(_worker_ready, weak=False)

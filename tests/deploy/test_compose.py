@@ -65,6 +65,8 @@ def test_scale_keeps_nothing_on_a_web_node(services):
         assert "/data/media" not in mounts, name
         assert env["REDIS_URL"].startswith("redis://"), name  # sessions (cached_db) and the cache
         assert env["TRUSTED_PROXY_COUNT"] == "1", name  # exactly one nginx appends to X-Forwarded-For
+        if " worker" in str(s.get("command")):  # a worker the watchdog exits is started again
+            assert float(env["CELERY_WORKER_WATCHDOG"]) > 0 and s.get("restart") == "unless-stopped", name
     # Nothing of the single-machine set runs under scale, except what both share.
     assert set(scale) - {n for n, s in services.items() if s.get("profiles") == ["scale"]} == {
         "beat",
