@@ -1,6 +1,6 @@
 """A worker that stops consuming after a Redis outage exits, so its supervisor starts a fresh one.
 
-Measured here (tests/config/test_load_faults_smoke.py in a full CI run, 2 of ~9 runs): when Redis goes away while
+Measured here (tests/config/test_load_faults_smoke.py, once in a full CI run): when Redis goes away while
 the worker holds messages, Celery 5.7 / kombu 5.7 sometimes fail inside the consumer's restart ("Error on stopping
 Hub: AttributeError 'NoneType' object has no attribute 'hostname'") and the worker never reconnects — it stays up,
 consuming nothing, until it is restarted (the same family as celery/celery#8030). The worker's own main process
